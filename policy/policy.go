@@ -1,0 +1,83 @@
+// Package policy decides what Warden does with a verdict: allow, flag,
+// redact, block, or escalate to a guard model, per route, model and tenant,
+// on the input and on the output of a model.
+//
+// A Policy is immutable once loaded. The gateway reads the current one from a
+// Store at the start of each request, so a reload (SIGHUP, file change, a
+// board-approved bundle) swaps it atomically and requests in flight finish
+// on the policy they started with.
+package policy
+
+import (
+	"github.com/warden-safety/warden/hazard"
+)
+
+// Stage says whether a scan is of what goes to the model or what comes back.
+type Stage string
+
+const (
+	Input  Stage = "input"
+	Output Stage = "output"
+)
+
+// Action is what the gateway does with content. Actions are ordered by
+// strength: Allow < Flag < Redact < Escalate < Block.
+type Action string
+
+const (
+	Allow    Action = "allow"
+	Flag     Action = "flag"
+	Redact   Action = "redact"
+	Escalate Action = "escalate"
+	Block    Action = "block"
+)
+
+// Strength orders actions; unknown actions are strongest (fail closed).
+func (a Action) Strength() int {
+	switch a {
+	case Allow:
+		return 0
+	case Flag:
+		return 1
+	case Redact:
+		return 2
+	case Escalate:
+		return 3
+	case Block:
+		return 4
+	}
+	return 5
+}
+
+// Request is what the policy knows about a request when it decides.
+type Request struct {
+	Route    string            // "/v1/chat/completions", "/v1/moderations", ...
+	Model    string            // requested model name
+	Tenant   string            // tenant ID, "" for anonymous
+	Stage    Stage             // input or output
+	Metadata map[string]string // extra request metadata (headers the operator chose, user id)
+}
+
+// Decision is the policy's answer for one scan.
+type Decision struct {
+	Action Action `json:"action"`
+	// Categories that led to the action (flagged under this policy).
+	Categories []hazard.Category `json:"categories,omitempty"`
+	// Rule names the policy rule that decided ("default" when none matched).
+	Rule string `json:"rule,omitempty"`
+	// Refusal is the text shown to the client when the action is Block.
+	Refusal string `json:"refusal,omitempty"`
+	// BlockStyle is "error" (the provider's error shape) or "completion"
+	// (a normal completion with finish_reason content_filter).
+	BlockStyle string `json:"block_style,omitempty"`
+	// Escalate lists categories to send to a guard model.
+	Escalate []hazard.Category `json:"escalate,omitempty"`
+}
+
+// FailMode says what happens when a detector or guard model fails.
+type FailMode string
+
+const (
+	FailClosed FailMode = "closed"
+	FailOpen   FailMode = "open"
+)
