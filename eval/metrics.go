@@ -1,0 +1,167 @@
+// Package eval measures how well a scorer separates unsafe from safe text:
+// the pure metrics (confusion counts, precision, recall, F1, false-positive
+// rate, area under the precision-recall curve as average precision, a
+// threshold sweep), a reader for labelled JSONL files, and a Runner that
+// scores every example with any Scorer in parallel and builds a Report
+// overall and per hazard category. `warden eval` and the red-team harness
+// are thin wrappers around it.
+package eval
+
+import (
+	"math"
+	"sort"
+)
+
+// Confusion counts the outcomes of a binary decision.
+type Confusion struct {
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	TN int `json:"tn"`
+	FN int `json:"fn"`
+}
+
+// Add counts one decision: predicted is the decision, actual the label.
+func (c *Confusion) Add(predicted, actual bool) {
+	switch {
+	case predicted && actual:
+		c.TP++
+	case predicted && !actual:
+		c.FP++
+	case !predicted && actual:
+		c.FN++
+	default:
+		c.TN++
+	}
+}
+
+// Total is the number of decisions counted.
+func (c Confusion) Total() int { return c.TP + c.FP + c.TN + c.FN }
+
+// Precision is TP/(TP+FP); it is 0 when nothing was predicted positive
+// (no prediction, so no correct prediction).
+func (c Confusion) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
+
+// Recall is TP/(TP+FN), the true-positive rate; 0 when there are no
+// positives.
+func (c Confusion) Recall() float64 { return ratio(c.TP, c.TP+c.FN) }
+
+// F1 is the harmonic mean of precision and recall, 0 when both are 0.
+func (c Confusion) F1() float64 {
+	// 2TP/(2TP+FP+FN) equals 2PR/(P+R) and avoids rounding twice.
+	return ratio(2*c.TP, 2*c.TP+c.FP+c.FN)
+}
+
+// FPR is the false-positive rate FP/(FP+TN); 0 when there are no negatives.
+func (c Confusion) FPR() float64 { return ratio(c.FP, c.FP+c.TN) }
+
+// Accuracy is (TP+TN)/total.
+func (c Confusion) Accuracy() float64 { return ratio(c.TP+c.TN, c.Total()) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// At counts the decisions "score >= threshold" against labels.
+// scores and labels must have the same length.
+func At(scores []float64, labels []bool, threshold float64) Confusion {
+	var c Confusion
+	for i, s := range scores {
+		c.Add(s >= threshold, labels[i])
+	}
+	return c
+}
+
+// AveragePrecision is the area under the precision-recall curve computed as
+// average precision: AP = Σ_k (R_k − R_{k−1})·P_k over the distinct score
+// thresholds k in decreasing order, where P_k and R_k are the precision and
+// recall of "score >= threshold_k". Examples with equal scores are one
+// threshold, so ties are neither rewarded nor punished by their order in the
+// input (the definition scikit-learn's average_precision_score uses). ok is
+// false when there are no positives, where AP is undefined. NaN scores are
+// treated as the lowest score.
+func AveragePrecision(scores []float64, labels []bool) (ap float64, ok bool) {
+	idx := sortedByScore(scores)
+	positives := 0
+	for _, l := range labels {
+		if l {
+			positives++
+		}
+	}
+	if positives == 0 {
+		return 0, false
+	}
+	tp, fp := 0, 0
+	prevRecall := 0.0
+	for i := 0; i < len(idx); {
+		s := key(scores[idx[i]])
+		// Consume the whole group of equal scores.
+		for ; i < len(idx) && key(scores[idx[i]]) == s; i++ {
+			if labels[idx[i]] {
+				tp++
+			} else {
+				fp++
+			}
+		}
+		recall := float64(tp) / float64(positives)
+		if recall > prevRecall {
+			ap += (recall - prevRecall) * float64(tp) / float64(tp+fp)
+			prevRecall = recall
+		}
+	}
+	return ap, true
+}
+
+// key orders NaN below every number.
+func key(s float64) float64 {
+	if math.IsNaN(s) {
+		return math.Inf(-1)
+	}
+	return s
+}
+
+// sortedByScore returns the indexes of scores in decreasing score order.
+func sortedByScore(scores []float64) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return key(scores[idx[a]]) > key(scores[idx[b]]) })
+	return idx
+}
+
+// Point is the operating point of one threshold.
+type Point struct {
+	Threshold float64 `json:"threshold"`
+	Confusion
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	FPR       float64 `json:"fpr"`
+}
+
+// PointAt computes the operating point of threshold.
+func PointAt(scores []float64, labels []bool, threshold float64) Point {
+	c := At(scores, labels, threshold)
+	return Point{Threshold: threshold, Confusion: c, Precision: c.Precision(), Recall: c.Recall(), F1: c.F1(), FPR: c.FPR()}
+}
+
+// Sweep returns the operating point at each threshold, in the order given.
+func Sweep(scores []float64, labels []bool, thresholds []float64) []Point {
+	out := make([]Point, len(thresholds))
+	for i, t := range thresholds {
+		out[i] = PointAt(scores, labels, t)
+	}
+	return out
+}
+
+// DefaultSweep is 0.1, 0.2, …, 0.9.
+func DefaultSweep() []float64 {
+	out := make([]float64, 9)
+	for i := range out {
+		out[i] = float64(i+1) / 10
+	}
+	return out
+}
