@@ -1,0 +1,203 @@
+package lexicon
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxPatternLen is the longest pattern, in bytes, an Automaton accepts.
+const MaxPatternLen = 255
+
+const ringSize = 256 // > MaxPatternLen, power of two
+const ringMask = ringSize - 1
+
+// Automaton is an Aho-Corasick automaton over bytes, compiled into a dense
+// DFA: every state has a transition for every byte class, so matching is one
+// table lookup per input byte and never follows failure links at run time.
+//
+// Bytes are grouped into classes: ASCII letters match case-insensitively
+// (patterns are given in lower case), every ASCII whitespace byte is one
+// class, and a run of whitespace in the input is read as a single space, so
+// "pipe  bomb" and "pipe\nbomb" match the pattern "pipe bomb". Bytes that
+// occur in no pattern share class 0. An Automaton is immutable once built
+// and safe for concurrent use.
+type Automaton struct {
+	class  [256]uint8
+	nclass int
+	space  uint8 // class of whitespace bytes
+	delta  []int32
+	outIdx []int32 // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
+	outs   []int32
+	patLen []int32 // in symbols (bytes after whitespace collapsing)
+}
+
+// Build compiles patterns into an automaton. Pattern i is reported as i.
+// Patterns must be non-empty, at most MaxPatternLen bytes, contain no
+// upper-case ASCII letters and no runs of whitespace (use one space).
+func Build(patterns []string) (*Automaton, error) {
+	if len(patterns) == 0 {
+		return nil, errors.New("no patterns")
+	}
+	a := &Automaton{}
+	// Byte classes: 0 = bytes in no pattern, 1 = whitespace.
+	a.space = 1
+	next := 2
+	for id, p := range patterns {
+		if p == "" {
+			return nil, errors.New("empty pattern")
+		}
+		if len(p) > MaxPatternLen {
+			return nil, fmt.Errorf("pattern of %d bytes is longer than %d", len(p), MaxPatternLen)
+		}
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if c >= 'A' && c <= 'Z' {
+				return nil, fmt.Errorf("pattern %d has an upper-case letter", id)
+			}
+			if isSpaceByte(c) {
+				if c != ' ' || i == 0 || i == len(p)-1 || p[i-1] == ' ' {
+					return nil, fmt.Errorf("pattern %d has leading, trailing or repeated whitespace", id)
+				}
+				continue
+			}
+			if a.class[c] == 0 {
+				if next > 255 {
+					return nil, errors.New("too many byte classes")
+				}
+				a.class[c] = uint8(next)
+				next++
+			}
+		}
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		a.class[c-'a'+'A'] = a.class[c]
+	}
+	for _, c := range []byte{' ', '\t', '\n', '\r', '\f', '\v'} {
+		a.class[c] = a.space
+	}
+	a.nclass = next
+	nc := a.nclass
+
+	// Trie.
+	newState := func() int32 {
+		s := int32(len(a.delta) / nc)
+		for i := 0; i < nc; i++ {
+			a.delta = append(a.delta, -1)
+		}
+		return s
+	}
+	newState()
+	own := [][]int32{nil}
+	a.patLen = make([]int32, len(patterns))
+	for id, p := range patterns {
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := int(a.class[p[i]])
+			t := a.delta[int(s)*nc+c]
+			if t < 0 {
+				t = newState()
+				own = append(own, nil)
+				a.delta[int(s)*nc+c] = t
+			}
+			s = t
+		}
+		own[s] = append(own[s], int32(id))
+		a.patLen[id] = int32(len(p))
+	}
+	nstates := len(own)
+
+	// Failure links by breadth-first search, filling in the missing
+	// transitions so the result is a complete DFA.
+	fail := make([]int32, nstates)
+	order := make([]int32, 0, nstates)
+	for c := 0; c < nc; c++ {
+		t := a.delta[c]
+		if t < 0 {
+			a.delta[c] = 0
+			continue
+		}
+		fail[t] = 0
+		order = append(order, t)
+	}
+	for q := 0; q < len(order); q++ {
+		s := order[q]
+		for c := 0; c < nc; c++ {
+			t := a.delta[int(s)*nc+c]
+			f := a.delta[int(fail[s])*nc+c]
+			if t < 0 {
+				a.delta[int(s)*nc+c] = f
+				continue
+			}
+			fail[t] = f
+			order = append(order, t)
+		}
+	}
+	// Outputs: a state's own patterns followed by those of its failure
+	// chain. States are visited in BFS order, so fail[s] is complete first.
+	all := make([][]int32, nstates)
+	for _, s := range order {
+		all[s] = append(append([]int32(nil), own[s]...), all[fail[s]]...)
+	}
+	a.outIdx = make([]int32, nstates+1)
+	for s := 0; s < nstates; s++ {
+		a.outIdx[s] = int32(len(a.outs))
+		a.outs = append(a.outs, all[s]...)
+	}
+	a.outIdx[nstates] = int32(len(a.outs))
+	return a, nil
+}
+
+// States returns the number of states of the automaton.
+func (a *Automaton) States() int { return len(a.outIdx) - 1 }
+
+// TableBytes returns the size of the transition table in bytes.
+func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
+
+// Scan calls fn for every occurrence of every pattern in text, including
+// overlapping ones, in order of their end offset. start and end are byte
+// offsets of text. Scan does not allocate.
+func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
+	var ring [ringSize]int32
+	var s int32
+	n := 0
+	prevSpace := true
+	nc := a.nclass
+	for i := 0; i < len(text); i++ {
+		c := a.class[text[i]]
+		if c == a.space {
+			if prevSpace {
+				continue
+			}
+			prevSpace = true
+		} else {
+			prevSpace = false
+		}
+		ring[n&ringMask] = int32(i)
+		n++
+		s = a.delta[int(s)*nc+int(c)]
+		lo, hi := a.outIdx[s], a.outIdx[s+1]
+		for k := lo; k < hi; k++ {
+			p := a.outs[k]
+			fn(int(p), int(ring[(n-int(a.patLen[p]))&ringMask]), i+1)
+		}
+	}
+}
+
+// Match is one pattern occurrence.
+type Match struct {
+	Pattern    int32
+	Start, End int32
+}
+
+// AppendMatches appends every occurrence of every pattern in text to dst
+// and returns the extended slice. It allocates only when dst must grow.
+func (a *Automaton) AppendMatches(dst []Match, text string) []Match {
+	a.Scan(text, func(p, s, e int) {
+		dst = append(dst, Match{int32(p), int32(s), int32(e)})
+	})
+	return dst
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}

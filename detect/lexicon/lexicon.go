@@ -1,0 +1,632 @@
+// Package lexicon is Warden's term-list detector: curated, versioned lists
+// of high-precision English and Chinese phrases (weapon production, CSAM,
+// explicit sexual terms, slurs, self-harm intent, prompt injection, attacks
+// on critical infrastructure, cyber attacks, violent crimes, deepfakes and
+// impersonation), with context rules — a verb within a few words of an
+// object, and educational frames that suppress topic-only matches.
+//
+// All phrases of all lists are compiled once into one Aho-Corasick automaton
+// (Automaton, written here: a dense byte-class DFA that does not allocate
+// while matching). Every view of a detect.Document is scanned, so a term
+// hidden by look-alike letters, spacing or an encoding is still found once
+// package normalize has produced the view that undoes it; findings always
+// point at the ORIGINAL text.
+//
+// The built-in lists live in lists/*.txt and are embedded in the binary;
+// WithExtraLists adds lists from files named in configuration. The list
+// format is described in lists.go.
+package lexicon
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/hazard"
+)
+
+//go:embed lists/*.txt
+var builtinFS embed.FS
+
+// Name is the detector's name in findings.
+const Name = "lexicon"
+
+// maxFindingsPerRule bounds the findings one rule makes in one view, so a
+// hostile text repeating a term cannot make the verdict grow without limit.
+const maxFindingsPerRule = 16
+
+// maxNeighbours bounds how many neighbouring matches a context rule looks at
+// on each side of a match.
+const maxNeighbours = 64
+
+type config struct {
+	noBuiltin bool
+	sources   []source
+}
+
+type source struct {
+	name string
+	data []byte
+	path string
+}
+
+// Option configures New.
+type Option func(*config)
+
+// WithExtraLists adds term lists read from files (for example named in the
+// gateway configuration). They may use and extend the built-in sets.
+func WithExtraLists(paths ...string) Option {
+	return func(c *config) {
+		for _, p := range paths {
+			c.sources = append(c.sources, source{name: p, path: p})
+		}
+	}
+}
+
+// WithList adds a term list read from r; name is used in error messages.
+func WithList(name string, r io.Reader) Option {
+	return func(c *config) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			c.sources = append(c.sources, source{name: name, path: "\x00" + err.Error()})
+			return
+		}
+		c.sources = append(c.sources, source{name: name, data: data})
+	}
+}
+
+// WithoutBuiltin leaves out the built-in lists (for tests of custom lists).
+func WithoutBuiltin() Option { return func(c *config) { c.noBuiltin = true } }
+
+// Detector is the lexicon detector. It is safe for concurrent use.
+type Detector struct {
+	ac       *Automaton
+	patSets  [][]int32 // pattern -> sets containing it
+	patFlags []uint8
+	sets     []string // set names ("" for anonymous)
+	rules    []rule
+	bySet    [][]int32 // set -> rules triggered by a match of it
+	version  string
+	pool     sync.Pool
+}
+
+const (
+	flagLeft  uint8 = 1 << iota // needs a word boundary before
+	flagRight                   // needs a word boundary after
+)
+
+type rule struct {
+	id          string
+	category    hazard.Category
+	score       float64
+	a           int32   // the set whose matches trigger the rule
+	next        []int32 // sets that must follow (or, unordered, be near)
+	ordered     bool
+	window      int
+	neg         int32 // set; < 0 for none
+	negWindow   int
+	explanation string
+}
+
+type hit struct {
+	set        int32
+	start, end int32
+}
+
+type scratch struct {
+	hits   []hit
+	counts []int
+}
+
+var _ detect.Detector = (*Detector)(nil)
+
+// New builds a detector from the built-in lists and any extra lists.
+func New(opts ...Option) (*Detector, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	var srcs []source
+	if !c.noBuiltin {
+		b, err := builtinSources()
+		if err != nil {
+			return nil, err
+		}
+		srcs = b
+	}
+	for _, s := range c.sources {
+		if strings.HasPrefix(s.path, "\x00") {
+			return nil, fmt.Errorf("lexicon: read list %s: %s", s.name, s.path[1:])
+		}
+		if s.path != "" {
+			data, err := os.ReadFile(s.path)
+			if err != nil {
+				return nil, fmt.Errorf("lexicon: read list: %w", err)
+			}
+			s.data = data
+		}
+		srcs = append(srcs, s)
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("lexicon: no term lists")
+	}
+	return compile(srcs)
+}
+
+func builtinSources() ([]source, error) {
+	names, err := fs.Glob(builtinFS, "lists/*.txt")
+	if err != nil {
+		return nil, fmt.Errorf("lexicon: built-in lists: %w", err)
+	}
+	sort.Strings(names)
+	var out []source
+	for _, n := range names {
+		data, err := builtinFS.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("lexicon: built-in lists: %w", err)
+		}
+		out = append(out, source{name: path.Base(n), data: data})
+	}
+	return out, nil
+}
+
+// Version returns the version of the built-in term lists and a digest of
+// their contents, such as "2026.11.29+3f2a9c1b7d04".
+func Version() string {
+	srcs, err := builtinSources()
+	if err != nil {
+		return "unknown"
+	}
+	var files []*listFile
+	for _, s := range srcs {
+		f, err := parseList(s.name, bytes.NewReader(s.data))
+		if err != nil {
+			return "invalid"
+		}
+		files = append(files, f)
+	}
+	return versionOf(srcs, files)
+}
+
+func versionOf(srcs []source, files []*listFile) string {
+	h := sha256.New()
+	var vs []string
+	for i, s := range srcs {
+		fmt.Fprintf(h, "%s\x00%d\x00", s.name, len(s.data))
+		h.Write(s.data)
+		if !slices.Contains(vs, files[i].version) {
+			vs = append(vs, files[i].version)
+		}
+	}
+	sort.Strings(vs)
+	return strings.Join(vs, ",") + "+" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+type compiler struct {
+	patIDs   map[string]int32
+	patterns []string
+	flags    []uint8
+	patSets  [][]int32
+	setIDs   map[string]int32
+	setItems map[string][]string
+	setWhere map[string]string
+	sets     []string
+	resolved map[string]int32
+}
+
+func compile(srcs []source) (*Detector, error) {
+	cp := &compiler{
+		patIDs: map[string]int32{}, setIDs: map[string]int32{},
+		setItems: map[string][]string{}, setWhere: map[string]string{},
+		resolved: map[string]int32{},
+	}
+	var files []*listFile
+	for _, s := range srcs {
+		f, err := parseList(s.name, bytes.NewReader(s.data))
+		if err != nil {
+			return nil, fmt.Errorf("lexicon: %w", err)
+		}
+		files = append(files, f)
+		for _, st := range f.sets {
+			_, exists := cp.setItems[st.name]
+			switch {
+			case st.extend && !exists:
+				return nil, fmt.Errorf("lexicon: %s: set %s extended before it is defined", st.where, st.name)
+			case !st.extend && exists:
+				return nil, fmt.Errorf("lexicon: %s: set %s already defined at %s", st.where, st.name, cp.setWhere[st.name])
+			}
+			if !exists {
+				cp.setWhere[st.name] = st.where
+			}
+			cp.setItems[st.name] = append(cp.setItems[st.name], st.items...)
+		}
+	}
+	d := &Detector{version: versionOf(srcs, files)}
+	seen := map[string]string{}
+	for _, f := range files {
+		for _, rs := range f.rules {
+			if w, dup := seen[rs.id]; dup {
+				return nil, fmt.Errorf("lexicon: %s: rule %s already defined at %s", rs.where, rs.id, w)
+			}
+			seen[rs.id] = rs.where
+			r := rule{id: rs.id, category: rs.category, score: rs.score, ordered: rs.ordered,
+				window: rs.window, negWindow: rs.negWindow, neg: -1,
+				explanation: fmt.Sprintf("%s (%s rule %s)", rs.desc, rs.category, rs.id)}
+			var err error
+			for k, part := range rs.parts {
+				set, err := cp.list(part, 0)
+				if err != nil {
+					return nil, fmt.Errorf("lexicon: %s: %w", rs.where, err)
+				}
+				if k == 0 {
+					r.a = set
+				} else {
+					r.next = append(r.next, set)
+				}
+			}
+			if rs.neg != nil {
+				if r.neg, err = cp.list(rs.neg, 0); err != nil {
+					return nil, fmt.Errorf("lexicon: %s: %w", rs.where, err)
+				}
+			}
+			d.rules = append(d.rules, r)
+		}
+	}
+	if len(d.rules) == 0 {
+		return nil, fmt.Errorf("lexicon: the lists define no rules")
+	}
+	ac, err := Build(cp.patterns)
+	if err != nil {
+		return nil, fmt.Errorf("lexicon: %w", err)
+	}
+	d.ac, d.patSets, d.patFlags, d.sets = ac, cp.patSets, cp.flags, cp.sets
+	d.bySet = make([][]int32, len(d.sets))
+	for i, r := range d.rules {
+		d.bySet[r.a] = append(d.bySet[r.a], int32(i))
+	}
+	d.pool.New = func() any { return &scratch{counts: make([]int, len(d.rules))} }
+	return d, nil
+}
+
+// list returns the set holding the union of items. A list that is exactly
+// one @reference is that set.
+func (cp *compiler) list(items []string, depth int) (int32, error) {
+	if depth > 16 {
+		return -1, fmt.Errorf("sets nested too deeply (a cycle?)")
+	}
+	if len(items) == 1 && strings.HasPrefix(items[0], "@") {
+		return cp.named(items[0][1:], depth)
+	}
+	id := int32(len(cp.sets))
+	cp.sets = append(cp.sets, "")
+	if err := cp.addItems(id, items, depth); err != nil {
+		return -1, err
+	}
+	return id, nil
+}
+
+func (cp *compiler) named(name string, depth int) (int32, error) {
+	if id, ok := cp.resolved[name]; ok {
+		return id, nil
+	}
+	items, ok := cp.setItems[name]
+	if !ok {
+		return -1, fmt.Errorf("unknown set @%s", name)
+	}
+	id := int32(len(cp.sets))
+	cp.sets = append(cp.sets, name)
+	cp.resolved[name] = id
+	if err := cp.addItems(id, items, depth); err != nil {
+		return -1, fmt.Errorf("set %s: %w", name, err)
+	}
+	return id, nil
+}
+
+func (cp *compiler) addItems(set int32, items []string, depth int) error {
+	for _, it := range items {
+		if strings.HasPrefix(it, "@") {
+			items, ok := cp.setItems[it[1:]]
+			if !ok {
+				return fmt.Errorf("unknown set %s", it)
+			}
+			if err := cp.addItems(set, items, depth+1); err != nil {
+				return err
+			}
+			if depth > 16 {
+				return fmt.Errorf("sets nested too deeply (a cycle?)")
+			}
+			continue
+		}
+		p, err := cp.pattern(it)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(cp.patSets[p], set) {
+			cp.patSets[p] = append(cp.patSets[p], set)
+		}
+	}
+	return nil
+}
+
+func (cp *compiler) pattern(phrase string) (int32, error) {
+	prefix := strings.HasSuffix(phrase, "*")
+	text := strings.Join(strings.Fields(strings.ToLower(strings.TrimSuffix(phrase, "*"))), " ")
+	if text == "" {
+		return -1, fmt.Errorf("empty phrase %q", phrase)
+	}
+	if len(text) > MaxPatternLen {
+		return -1, fmt.Errorf("phrase longer than %d bytes", MaxPatternLen)
+	}
+	if !utf8.ValidString(text) {
+		return -1, fmt.Errorf("phrase is not valid UTF-8")
+	}
+	key := text
+	if prefix {
+		key += "*"
+	}
+	if id, ok := cp.patIDs[key]; ok {
+		return id, nil
+	}
+	var fl uint8
+	first, _ := utf8.DecodeRuneInString(text)
+	last, _ := utf8.DecodeLastRuneInString(text)
+	if wordRune(first) {
+		fl |= flagLeft
+	}
+	if wordRune(last) && !prefix {
+		fl |= flagRight
+	}
+	id := int32(len(cp.patterns))
+	cp.patIDs[key] = id
+	cp.patterns = append(cp.patterns, text)
+	cp.flags = append(cp.flags, fl)
+	cp.patSets = append(cp.patSets, nil)
+	return id, nil
+}
+
+// wordRune reports whether r is part of a word that needs boundaries: a
+// letter or digit of a script that separates words with spaces.
+func wordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return false
+	}
+	return !cjk(r)
+}
+
+func cjk(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return Name }
+
+// Version implements detect.Detector: the versions of the lists in use and
+// a digest of their contents.
+func (d *Detector) Version() string { return d.version }
+
+// Rules returns the number of rules and of distinct phrases compiled.
+func (d *Detector) Rules() (rules, phrases int) { return len(d.rules), len(d.patSets) }
+
+// Automaton returns the compiled matcher (for benchmarks and statistics).
+func (d *Detector) Automaton() *Automaton { return d.ac }
+
+// Scan implements detect.Detector: it scans every view of doc.
+func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.Finding) ([]detect.Finding, error) {
+	sc := d.pool.Get().(*scratch)
+	defer d.pool.Put(sc)
+	views := doc.Views
+	if len(views) == 0 {
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		return d.scanText(sc, doc.Text, "original", func(s, e int) (int, int) { return s, e }, dst), nil
+	}
+	for i := range views {
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		v := &views[i]
+		dst = d.scanText(sc, v.Text, v.Name, v.Original, dst)
+	}
+	return dst, nil
+}
+
+func (d *Detector) scanText(sc *scratch, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	hits := sc.hits[:0]
+	d.ac.Scan(text, func(p, s, e int) {
+		fl := d.patFlags[p]
+		if fl&flagLeft != 0 && s > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(text[:s]); wordRune(r) {
+				return
+			}
+		}
+		if fl&flagRight != 0 && e < len(text) {
+			if r, _ := utf8.DecodeRuneInString(text[e:]); wordRune(r) {
+				return
+			}
+		}
+		for _, set := range d.patSets[p] {
+			hits = append(hits, hit{set, int32(s), int32(e)})
+		}
+	})
+	sc.hits = hits
+	if len(hits) == 0 {
+		return dst
+	}
+	slices.SortFunc(hits, func(x, y hit) int {
+		if x.start != y.start {
+			return int(x.start - y.start)
+		}
+		return int(x.end - y.end)
+	})
+	for i := range sc.counts {
+		sc.counts[i] = 0
+	}
+	for i, h := range hits {
+		for _, ri := range d.bySet[h.set] {
+			r := &d.rules[ri]
+			if sc.counts[ri] >= maxFindingsPerRule {
+				continue
+			}
+			s, e := int(h.start), int(h.end)
+			cur, ok := i, true
+			for _, set := range r.next {
+				j := partner(text, hits, cur, set, r)
+				if j < 0 {
+					ok = false
+					break
+				}
+				s, e = min(s, int(hits[j].start)), max(e, int(hits[j].end))
+				cur = j
+			}
+			if !ok {
+				continue
+			}
+			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r) {
+				continue
+			}
+			os, oe := orig(s, e)
+			sc.counts[ri]++
+			dst = append(dst, detect.Finding{
+				Category: r.category, Score: r.score, Span: detect.Span{Start: os, End: oe},
+				Detector: Name, View: view, Rule: r.id, Explanation: r.explanation,
+			})
+		}
+	}
+	return dst
+}
+
+// partner finds a match of set within r.window words of hits[i] (after it
+// when r is ordered, on either side otherwise).
+func partner(text string, hits []hit, i int, set int32, r *rule) int {
+	h := hits[i]
+	for j, n := i+1, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
+		o := hits[j]
+		if o.start < h.end {
+			continue // overlaps
+		}
+		if !within(text, int(h.end), int(o.start), r.window) {
+			break
+		}
+		if o.set == set {
+			return j
+		}
+	}
+	if r.ordered {
+		return -1
+	}
+	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
+		o := hits[j]
+		if o.end > h.start {
+			continue
+		}
+		if !within(text, int(o.end), int(h.start), r.window) {
+			if int(h.start)-int(o.start) > maxGapBytes(r.window)+MaxPatternLen {
+				break
+			}
+			continue
+		}
+		if o.set == set {
+			return j
+		}
+	}
+	return -1
+}
+
+// suppressed reports whether a match of r's negative set lies within
+// r.negWindow words of [s, e) or overlaps it.
+func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule) bool {
+	for j, n := i, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
+		o := hits[j]
+		if int(o.start) >= e && !within(text, e, int(o.start), r.negWindow) {
+			break
+		}
+		if o.set == r.neg {
+			return true
+		}
+	}
+	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
+		o := hits[j]
+		if int(s)-int(o.start) > maxGapBytes(r.negWindow)+MaxPatternLen {
+			break
+		}
+		if o.set != r.neg {
+			continue
+		}
+		if int(o.end) > s || within(text, int(o.end), s, r.negWindow) {
+			return true
+		}
+	}
+	return false
+}
+
+func maxGapBytes(words int) int { return 24*words + 16 }
+
+// within reports whether text[from:to] holds at most n words and no
+// sentence end. A word is a run of letters or digits of a spaced script or
+// a single CJK character.
+func within(text string, from, to, n int) bool {
+	if to < from {
+		return false
+	}
+	if to-from > maxGapBytes(n) {
+		return false
+	}
+	words := 0
+	inWord := false
+	for i := from; i < to; {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '\'':
+				if !inWord {
+					words++
+					inWord = true
+				}
+			case c == '.' || c == '!' || c == '?' || c == ';':
+				return false
+			default:
+				inWord = false
+			}
+		} else {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			i += size
+			switch {
+			case r == '。' || r == '！' || r == '？' || r == '；':
+				return false
+			case cjk(r):
+				words++
+				inWord = false
+			case unicode.IsLetter(r) || unicode.IsDigit(r):
+				if !inWord {
+					words++
+					inWord = true
+				}
+			default:
+				inWord = false
+			}
+		}
+		if words > n {
+			return false
+		}
+	}
+	return true
+}
