@@ -72,6 +72,17 @@ type Decision struct {
 	BlockStyle string `json:"block_style,omitempty"`
 	// Escalate lists categories to send to a guard model.
 	Escalate []hazard.Category `json:"escalate,omitempty"`
+	// Guard names the guard-model configuration to escalate to when Action
+	// is Escalate.
+	Guard string `json:"guard,omitempty"`
+	// Redact lists the categories whose findings (spans) the gateway must
+	// replace with placeholders before the text goes on. It is set whenever
+	// some flagged category's action is redact, whatever the final Action.
+	Redact []hazard.Category `json:"redact,omitempty"`
+	// Reason explains a decision that was not made by category scores: a
+	// detector failure or a condition that could not be evaluated, handled
+	// by the fail mode. It never quotes the scanned text.
+	Reason string `json:"reason,omitempty"`
 }
 
 // FailMode says what happens when a detector or guard model fails.
