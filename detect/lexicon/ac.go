@@ -11,6 +11,9 @@ const MaxPatternLen = 255
 const ringSize = 256 // > MaxPatternLen, power of two
 const ringMask = ringSize - 1
 
+// maxStates bounds the automaton so states fit the 16-bit table.
+const maxStates = 1 << 16
+
 // Automaton is an Aho-Corasick automaton over bytes, compiled into a dense
 // DFA: every state has a transition for every byte class, so matching is one
 // table lookup per input byte and never follows failure links at run time.
@@ -24,8 +27,8 @@ const ringMask = ringSize - 1
 type Automaton struct {
 	class  [256]uint8
 	nclass int
-	space  uint8 // class of whitespace bytes
-	delta  []int32
+	space  uint8    // class of whitespace bytes
+	delta  []uint16 // state*nclass+class -> next state
 	outIdx []int32 // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
 	outs   []int32
 	patLen []int32 // in symbols (bytes after whitespace collapsing)
@@ -78,11 +81,12 @@ func Build(patterns []string) (*Automaton, error) {
 	a.nclass = next
 	nc := a.nclass
 
-	// Trie.
+	// Trie, in a wide table while building.
+	var delta []int32
 	newState := func() int32 {
-		s := int32(len(a.delta) / nc)
+		s := int32(len(delta) / nc)
 		for i := 0; i < nc; i++ {
-			a.delta = append(a.delta, -1)
+			delta = append(delta, -1)
 		}
 		return s
 	}
@@ -93,11 +97,11 @@ func Build(patterns []string) (*Automaton, error) {
 		s := int32(0)
 		for i := 0; i < len(p); i++ {
 			c := int(a.class[p[i]])
-			t := a.delta[int(s)*nc+c]
+			t := delta[int(s)*nc+c]
 			if t < 0 {
 				t = newState()
 				own = append(own, nil)
-				a.delta[int(s)*nc+c] = t
+				delta[int(s)*nc+c] = t
 			}
 			s = t
 		}
@@ -111,9 +115,9 @@ func Build(patterns []string) (*Automaton, error) {
 	fail := make([]int32, nstates)
 	order := make([]int32, 0, nstates)
 	for c := 0; c < nc; c++ {
-		t := a.delta[c]
+		t := delta[c]
 		if t < 0 {
-			a.delta[c] = 0
+			delta[c] = 0
 			continue
 		}
 		fail[t] = 0
@@ -122,10 +126,10 @@ func Build(patterns []string) (*Automaton, error) {
 	for q := 0; q < len(order); q++ {
 		s := order[q]
 		for c := 0; c < nc; c++ {
-			t := a.delta[int(s)*nc+c]
-			f := a.delta[int(fail[s])*nc+c]
+			t := delta[int(s)*nc+c]
+			f := delta[int(fail[s])*nc+c]
 			if t < 0 {
-				a.delta[int(s)*nc+c] = f
+				delta[int(s)*nc+c] = f
 				continue
 			}
 			fail[t] = f
@@ -144,6 +148,13 @@ func Build(patterns []string) (*Automaton, error) {
 		a.outs = append(a.outs, all[s]...)
 	}
 	a.outIdx[nstates] = int32(len(a.outs))
+	if nstates > maxStates {
+		return nil, fmt.Errorf("patterns need %d automaton states, more than %d", nstates, maxStates)
+	}
+	a.delta = make([]uint16, len(delta))
+	for i, t := range delta {
+		a.delta[i] = uint16(t)
+	}
 	return a, nil
 }
 
@@ -151,14 +162,14 @@ func Build(patterns []string) (*Automaton, error) {
 func (a *Automaton) States() int { return len(a.outIdx) - 1 }
 
 // TableBytes returns the size of the transition table in bytes.
-func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
+func (a *Automaton) TableBytes() int { return 2 * len(a.delta) }
 
 // Scan calls fn for every occurrence of every pattern in text, including
 // overlapping ones, in order of their end offset. start and end are byte
 // offsets of text. Scan does not allocate.
 func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
 	var ring [ringSize]int32
-	var s int32
+	var s uint16
 	n := 0
 	prevSpace := true
 	nc := a.nclass

@@ -287,7 +287,11 @@ func compile(srcs []source) (*Detector, error) {
 		}
 	}
 	if len(d.rules) == 0 {
-		return nil, fmt.Errorf("lexicon: the lists define no rules")
+		names := make([]string, len(srcs))
+		for i, s := range srcs {
+			names[i] = s.name
+		}
+		return nil, fmt.Errorf("lexicon: the lists %s define no rules", strings.Join(names, ", "))
 	}
 	ac, err := Build(cp.patterns)
 	if err != nil {
@@ -337,6 +341,9 @@ func (cp *compiler) named(name string, depth int) (int32, error) {
 }
 
 func (cp *compiler) addItems(set int32, items []string, depth int) error {
+	if depth > 16 {
+		return fmt.Errorf("sets nested too deeply (a cycle?)")
+	}
 	for _, it := range items {
 		if strings.HasPrefix(it, "@") {
 			items, ok := cp.setItems[it[1:]]
@@ -345,9 +352,6 @@ func (cp *compiler) addItems(set int32, items []string, depth int) error {
 			}
 			if err := cp.addItems(set, items, depth+1); err != nil {
 				return err
-			}
-			if depth > 16 {
-				return fmt.Errorf("sets nested too deeply (a cycle?)")
 			}
 			continue
 		}

@@ -183,3 +183,7 @@ func hasView(doc *detect.Document, name string) bool {
 	}
 	return false
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

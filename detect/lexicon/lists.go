@@ -21,7 +21,7 @@ import (
 // EXPR is a LIST (any of its phrases matches), "LIST -> LIST" (a phrase of
 // the first list followed within window words by one of the second; chains
 // of more lists are allowed) or "LIST ~ LIST" (the two in either order). A LIST is phrases and @set
-// references separated by '|'; inside a rule the options' LIST (neg=) is
+// references separated by '|' (write a literal '|' as '\\|'); inside a rule the options' LIST (neg=) is
 // written with ',' instead of '|' and no spaces. A phrase ending in '*'
 // matches as a word prefix ("synthesi*" matches "synthesize" and
 // "synthesis"); other Latin phrases match whole words only. Phrases in CJK
@@ -222,8 +222,10 @@ func parseRule(s string) (ruleStmt, error) {
 
 func splitList(s, sep string) ([]string, error) {
 	var out []string
+	const esc = "\x00"
+	s = strings.ReplaceAll(s, "\\"+sep, esc)
 	for _, it := range strings.Split(s, sep) {
-		it = strings.Join(strings.Fields(it), " ")
+		it = strings.Join(strings.Fields(strings.ReplaceAll(it, esc, sep)), " ")
 		if it == "" {
 			continue
 		}
