@@ -703,11 +703,14 @@ func (p *parser) celPosition(n *yaml.Node, line, col int) (int, int) {
 		}
 		return n.Line, n.Column + off + col
 	case yaml.LiteralStyle:
+		// The block's content starts on the line after the indicator; its
+		// indentation is that of the first content line, and the columns
+		// of the expression are relative to it.
 		fileLine := n.Line + line
 		lines := strings.Split(string(p.src), "\n")
-		if fileLine-1 < len(lines) {
-			l := lines[fileLine-1]
-			indent := len(l) - len(strings.TrimLeft(l, " "))
+		if n.Line < len(lines) && fileLine-1 < len(lines) {
+			first := lines[n.Line]
+			indent := len(first) - len(strings.TrimLeft(first, " "))
 			return fileLine, indent + 1 + col
 		}
 		return n.Line, n.Column
@@ -840,8 +843,8 @@ func (p *parser) effective(base *settings, raw *rawSettings, guard string, at *y
 				sc.thresholds[catList[c]] = min
 			}
 		}
-		if len(guards) > 1 && at != nil {
-			p.errorf(at, "%s: escalation to more than one guard (%s); one stage may escalate to one guard", stageName(i), strings.Join(guards, ", "))
+		if len(guards) > 1 && node != nil {
+			p.errorf(node, "%s: escalation to more than one guard (%s); one stage may escalate to one guard", stageName(i), strings.Join(guards, ", "))
 		}
 		s.stages[i] = sc
 	}
