@@ -9,6 +9,10 @@ import "time"
 // Record is one decision as it is written to the log. Text fields are set
 // only as the privacy mode allows; hashes are always set.
 type Record struct {
+	// Index is the record's position in the log. The log sets it when it
+	// appends the record, so a record moved to another row no longer
+	// verifies; callers leave it zero.
+	Index int64 `json:"index"`
 	// Kind is "decision" for gateway and API decisions, "governance" for
 	// safety-board events.
 	Kind      string    `json:"kind"`
@@ -39,4 +43,7 @@ type Record struct {
 	// Detail carries kind-specific data (a governance statement's digest,
 	// the reason for a refusal) as a JSON object.
 	Detail map[string]any `json:"detail,omitempty"`
+	// Privacy is the privacy mode the log applied ("none", "redacted",
+	// "full"); the log sets it.
+	Privacy string `json:"privacy,omitempty"`
 }
