@@ -126,7 +126,6 @@ func openStore(t testing.TB, cfg audit.Config) store.Store {
 	return st
 }
 
-
 func decision(i int) audit.Record {
 	return audit.Record{
 		Kind:         "decision",
@@ -180,3 +179,5 @@ func verify(t testing.TB, cfg audit.Config, opts audit.VerifyOptions) *audit.Ver
 	}
 	return rep
 }
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -49,6 +49,7 @@ type verifyTarget struct {
 	size   int64
 	root   tlog.Hash
 	source string
+	given  bool
 }
 
 // Verify recomputes the Merkle tree from the stored records (the stored
@@ -81,7 +82,7 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport,
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	var targets []verifyTarget
-	addTarget := func(msg []byte, source string) {
+	addTarget := func(msg []byte, source string, given bool) {
 		cp, err := r.parseNote(msg)
 		if err != nil {
 			bad(-1, "%s: %v", source, err)
@@ -92,7 +93,7 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport,
 			bad(h.Size, "%s commits to %d records but the log has %d: records were deleted or the database was rolled back", source, cp.Size, h.Size)
 			return
 		}
-		targets = append(targets, verifyTarget{cp.Size, cp.Hash, source})
+		targets = append(targets, verifyTarget{cp.Size, cp.Hash, source, given})
 	}
 	if r.verifier == nil {
 		bad(-1, "no verifier key: checkpoint signatures not checked")
@@ -103,14 +104,17 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport,
 			bad(-1, "%s: note is for size %d", src, cp.Size)
 			continue
 		}
-		addTarget(c.Note, src)
+		addTarget(c.Note, src, false)
 	}
 	for i, c := range opts.Checkpoints {
-		addTarget(c, fmt.Sprintf("given checkpoint #%d", i+1))
+		addTarget(c, fmt.Sprintf("given checkpoint #%d", i+1), true)
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].size < targets[j].size })
 	ti := 0
-	lastGood := int64(0)
+	// lastGood is the largest size whose checkpoint matched, separately
+	// for the log's own checkpoints and those given from outside (a log
+	// that forked signs its new history too).
+	var lastGood [2]int64
 	cache := &hashCache{m: map[int64]tlog.Hash{}}
 	checkTargets := func(size int64) error {
 		for ti < len(targets) && targets[ti].size == size {
@@ -118,10 +122,18 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*VerifyReport,
 			if err != nil {
 				return err
 			}
+			g := 0
+			if targets[ti].given {
+				g = 1
+			}
 			if root != targets[ti].root {
-				bad(lastGood, "%s: root hash differs from the recomputed tree of %d records: records in [%d, %d) were changed", targets[ti].source, size, lastGood, size)
+				at := lastGood[g]
+				if rep.FirstBad >= 0 && rep.FirstBad < size {
+					at = -1 // already named by a record-level problem
+				}
+				bad(at, "%s: root hash differs from the recomputed tree of %d records: records in [%d, %d) were changed or the log forked", targets[ti].source, size, lastGood[g], size)
 			} else {
-				lastGood = size
+				lastGood[g] = size
 			}
 			ti++
 		}
