@@ -83,7 +83,8 @@ type Runner struct {
 	// Workers scoring in parallel; 0 means GOMAXPROCS.
 	Workers int
 	// Threshold is the operating point: a text is predicted unsafe when its
-	// score is >= Threshold. 0 means detect.DefaultThreshold.
+	// score is >= Threshold (so 0 predicts everything unsafe). Callers
+	// normally use detect.DefaultThreshold.
 	Threshold float64
 	// Sweep lists the thresholds of the sweep; nil means DefaultSweep().
 	Sweep []float64
@@ -177,10 +178,7 @@ func (r *Runner) Run(ctx context.Context, examples []Example) (*Report, error) {
 		return nil, errors.New("eval: no scorer")
 	}
 	th := r.Threshold
-	if th == 0 {
-		th = detect.DefaultThreshold
-	}
-	if th < 0 || th > 1 {
+	if !(th >= 0 && th <= 1) {
 		return nil, fmt.Errorf("eval: threshold %v outside [0,1]", th)
 	}
 	results, wall, err := r.score(ctx, examples)

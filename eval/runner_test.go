@@ -53,7 +53,7 @@ func TestRunnerReport(t *testing.T) {
 		ex(7, "fail", false),
 	}
 	var progress atomic.Int32
-	r := eval.Runner{Scorer: sc, Workers: 3, Slowest: 2, Worst: 5, Progress: func(done, total int) { progress.Add(1) }}
+	r := eval.Runner{Scorer: sc, Workers: 3, Threshold: 0.5, Slowest: 2, Worst: 5, Progress: func(done, total int) { progress.Add(1) }}
 	rep, err := r.Run(context.Background(), exs)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestRunnerReport(t *testing.T) {
 func TestRunnerWorstOrderAndTruncation(t *testing.T) {
 	long := strings.Repeat("é", 300) + "\nX"
 	sc := tableScorer{"n1": {hazard.Hate: 0.6}, "n2": {hazard.Hate: 0.95}, long: {hazard.Hate: 0.1}, "p2": {hazard.Hate: 0.3}}
-	r := eval.Runner{Scorer: sc, Worst: 1}
+	r := eval.Runner{Scorer: sc, Worst: 1, Threshold: 0.5}
 	rep, err := r.Run(context.Background(), []eval.Example{ex(1, "n1", false), ex(2, "n2", false), ex(3, long, true), ex(4, "p2", true)})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func (k keyword) Scan(ctx context.Context, doc *detect.Document, dst []detect.Fi
 
 func TestPipelineScorer(t *testing.T) {
 	p := detect.NewPipeline(keyword{"stab"})
-	r := eval.Runner{Scorer: eval.PipelineScorer(p)}
+	r := eval.Runner{Scorer: eval.PipelineScorer(p), Threshold: detect.DefaultThreshold}
 	rep, err := r.Run(context.Background(), []eval.Example{
 		ex(1, "how to stab someone", true, hazard.ViolentCrimes),
 		ex(2, "mail me at a@b.c", false),

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/detect/guardmodel"
+	"github.com/warden-safety/warden/eval"
+)
+
+func init() {
+	register(&command{
+		name:  "eval",
+		usage: "measure detection on a labelled JSONL file (precision, recall, F1, FPR, AUPRC)",
+		help: `Usage: warden eval --data FILE.jsonl [flags]
+
+Scans every line of a labelled JSONL file with Warden's built-in detectors
+(in parallel) and reports how well they separate unsafe from safe text.
+Each line is an object:
+
+  {"text": "...", "label": "safe"|"unsafe", "categories": ["hate", "S9", "self-harm/intent"]}
+
+categories is optional and only allowed on unsafe lines; names may be
+Warden's categories, Llama Guard S-codes or OpenAI moderation categories.
+Other fields are ignored. A bad line stops the run with an error naming the
+line, unless --skip-bad is given, which counts and reports bad lines.
+
+A text's unsafe score is the highest score over the content categories and
+prompt_injection (pii and secrets are data-leak categories and do not count).
+The report gives precision, recall, F1, false-positive rate and AUPRC
+(average precision) overall and per labelled category, a threshold sweep,
+scan latency and the slowest examples. Slow examples are named by line
+number and a short SHA-256 of the text, never by the text: eval sets are
+mostly harmful prompts and a timing table has no need to print them.
+--errors N prints the N worst false positives and false negatives with
+their text truncated to 120 characters.
+
+--guard FILE evaluates a cascade to a guard model: FILE is JSON
+{"guard": {...guardmodel.Config...}, "escalation": {...}}, for example
+
+  {"guard": {"name": "lg3", "kind": "llama_guard", "base_url": "http://127.0.0.1:8000",
+             "model": "meta-llama/Llama-Guard-3-8B", "api_key_env": "LG_KEY"},
+   "escalation": {"mode": "band", "lo": 0.2, "hi": 0.8}}
+
+and the report adds how often the guard was called and its token usage.
+
+Exit status: 0 done, 1 done but some examples failed to scan (they are left
+out of the metrics), 2 error.`,
+		run: runEval,
+	})
+}
+
+// guardFile is the --guard configuration.
+type guardFile struct {
+	Guard      guardmodel.Config     `json:"guard"`
+	Escalation guardmodel.Escalation `json:"escalation"`
+}
+
+// evalOutput is the --json document.
+type evalOutput struct {
+	Data     string        `json:"data"`
+	BadLines []badLine     `json:"bad_lines,omitempty"`
+	Report   *eval.Report  `json:"report"`
+	Guard    *guardSummary `json:"guard,omitempty"`
+}
+
+type badLine struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+type guardSummary struct {
+	Name             string `json:"name"`
+	Escalations      uint64 `json:"escalations"`
+	Calls            uint64 `json:"calls"`
+	Failures         uint64 `json:"failures"`
+	PromptTokens     int64  `json:"prompt_tokens"`
+	CompletionTokens int64  `json:"completion_tokens"`
+}
+
+func runEval(env *cliEnv, args []string) int {
+	c := commands["eval"]
+	fs := newFlagSet(env, c)
+	data := fs.String("data", "", "labelled JSONL `file` to evaluate (- for stdin)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	threshold := fs.Float64("threshold", detect.DefaultThreshold, "operating point: a text is predicted unsafe when its score is at or above this")
+	nErrors := fs.Int("errors", 0, "print the `N` worst false positives and false negatives (with truncated text)")
+	slowest := fs.Int("slowest", 5, "report the `N` slowest examples")
+	skipBad := fs.Bool("skip-bad", false, "skip and count bad lines instead of stopping at the first")
+	workers := fs.Int("workers", 0, "parallel workers (default: number of CPUs)")
+	noModel := fs.Bool("no-classifier", false, "skip the trained classifier (lexicon and PII only)")
+	guardPath := fs.String("guard", "", "evaluate a cascade to the guard model configured in this JSON `file`")
+	if code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.stderr, "warden eval: "+format+"\n", a...)
+		return 2
+	}
+	if *data == "" {
+		return fail("--data is required")
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected arguments %q", fs.Args())
+	}
+	if *threshold < 0 || *threshold > 1 {
+		return fail("--threshold %v is outside [0,1]", *threshold)
+	}
+	if *nErrors < 0 || *slowest < 0 {
+		return fail("--errors and --slowest must not be negative")
+	}
+
+	var in io.Reader = env.stdin
+	if *data != "-" {
+		f, err := os.Open(*data)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	examples, bad, err := eval.ReadJSONL(in, *skipBad)
+	if err != nil {
+		return fail("%s: %v", *data, err)
+	}
+	if len(examples) == 0 {
+		return fail("%s: no examples", *data)
+	}
+
+	pl, err := buildPipeline(pipelineOptions{NoClassifier: *noModel})
+	if err != nil {
+		return fail("%v", err)
+	}
+	var (
+		cascade          *guardmodel.Cascade
+		guard            *guardmodel.Guard
+		prompt, complete atomic.Int64
+	)
+	if *guardPath != "" {
+		gf, err := readGuardFile(*guardPath)
+		if err != nil {
+			return fail("%v", err)
+		}
+		gf.Guard.Getenv = env.getenv
+		gf.Guard.Usage = guardmodel.UsageFunc(func(_ context.Context, u guardmodel.Usage) {
+			prompt.Add(int64(u.PromptTokens))
+			complete.Add(int64(u.CompletionTokens))
+		})
+		if guard, err = guardmodel.New(gf.Guard); err != nil {
+			return fail("%s: %v", *guardPath, err)
+		}
+		if cascade, err = guardmodel.NewCascade(gf.Escalation, guard, pl.Detectors...); err != nil {
+			return fail("%s: %v", *guardPath, err)
+		}
+		pl.Detectors = []detect.Detector{cascade}
+	}
+	// Scores are compared with --threshold by the runner; the pipeline's
+	// own thresholds only decide Verdict.Flagged, which eval does not use.
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	runner := eval.Runner{Scorer: eval.PipelineScorer(pl), Workers: *workers, Threshold: *threshold,
+		Slowest: *slowest, Worst: *nErrors}
+	if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var last atomic.Int64
+		runner.Progress = func(done, total int) {
+			now := time.Now().UnixMilli()
+			if l := last.Load(); (now-l >= 200 || done == total) && last.CompareAndSwap(l, now) {
+				fmt.Fprintf(env.stderr, "\rscanned %d/%d", done, total)
+			}
+		}
+	}
+	rep, err := runner.Run(ctx, examples)
+	if runner.Progress != nil {
+		fmt.Fprintln(env.stderr)
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	out := evalOutput{Data: *data, Report: rep}
+	for _, b := range bad {
+		out.BadLines = append(out.BadLines, badLine{Line: b.Line, Error: b.Err.Error()})
+	}
+	if guard != nil {
+		out.Guard = &guardSummary{Name: guard.Name(), Escalations: cascade.Escalations(), Calls: guard.Calls(),
+			Failures: guard.Failures(), PromptTokens: prompt.Load(), CompletionTokens: complete.Load()}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(&out); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		printEval(env.stdout, &out)
+	}
+	if rep.Failed > 0 {
+		fmt.Fprintf(env.stderr, "warden eval: %d examples failed to scan and are not counted; first: %s\n", rep.Failed, rep.FirstFailure)
+		return 1
+	}
+	return 0
+}
+
+func readGuardFile(path string) (*guardFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var gf guardFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&gf); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &gf, nil
+}
+
+func printEval(w io.Writer, o *evalOutput) {
+	r := o.Report
+	fmt.Fprintf(w, "%s: %d examples (%d unsafe, %d safe)", o.Data, r.Examples, r.Positives, r.Negatives)
+	if len(o.BadLines) > 0 {
+		fmt.Fprintf(w, ", %d bad lines skipped", len(o.BadLines))
+	}
+	if r.Failed > 0 {
+		fmt.Fprintf(w, ", %d failed to scan", r.Failed)
+	}
+	fmt.Fprintf(w, "\nthreshold %.2f\n\n", r.Threshold)
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tPOS\tNEG\tPRECISION\tRECALL\tF1\tFPR\tAUPRC\tTP\tFP\tTN\tFN\t")
+	row := func(name string, m eval.Metrics) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%d\t%d\t%d\t%d\t\n", name, m.Positives, m.Negatives,
+			m.Precision, m.Recall, m.F1, m.FPR, auprc(m.AUPRC), m.TP, m.FP, m.TN, m.FN)
+	}
+	row("overall", r.Overall)
+	for _, c := range r.Categories {
+		row(string(c.Category), c.Metrics)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nthreshold sweep (overall):")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "THRESHOLD\tPRECISION\tRECALL\tF1\tFPR\tTP\tFP\tTN\tFN\t")
+	for _, p := range r.Sweep {
+		fmt.Fprintf(tw, "%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%d\t\n", p.Threshold, p.Precision, p.Recall, p.F1, p.FPR, p.TP, p.FP, p.TN, p.FN)
+	}
+	tw.Flush()
+
+	l := r.Latency
+	fmt.Fprintf(w, "\nlatency per text: mean %s  p50 %s  p90 %s  p99 %s  max %s; %.0f texts/s over %s\n",
+		ms(l.Mean), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), l.Throughput, l.Wall.Round(time.Millisecond))
+	if len(r.Slowest) > 0 {
+		fmt.Fprintln(w, "slowest (line, sha256 of text, bytes, time):")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, s := range r.Slowest {
+			fmt.Fprintf(tw, "  line %d\t%s\t%d B\t%s\n", s.Line, s.SHA256, s.Bytes, ms(s.Duration))
+		}
+		tw.Flush()
+	}
+	if g := o.Guard; g != nil {
+		fmt.Fprintf(w, "\nguard %s: escalated %d of %d texts, %d upstream calls, %d failures, %d prompt + %d completion tokens\n",
+			g.Name, g.Escalations, r.Examples, g.Calls, g.Failures, g.PromptTokens, g.CompletionTokens)
+	}
+	misses := func(title string, ms []eval.Miss) {
+		if len(ms) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s:\n", title)
+		for _, m := range ms {
+			var cs []string
+			for _, c := range m.Categories {
+				cs = append(cs, string(c))
+			}
+			extra := ""
+			if len(cs) > 0 {
+				extra = " [" + strings.Join(cs, ",") + "]"
+			}
+			fmt.Fprintf(w, "  line %d  score %.3f%s  %s\n", m.Line, m.Score, extra, m.Text)
+		}
+	}
+	misses("worst false positives (safe, scored highest)", r.FalsePositives)
+	misses("worst false negatives (unsafe, scored lowest)", r.FalseNegatives)
+	for _, b := range o.BadLines {
+		fmt.Fprintf(w, "bad line %d: %s\n", b.Line, b.Error)
+	}
+}
+
+func auprc(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
