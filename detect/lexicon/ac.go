@@ -29,7 +29,7 @@ type Automaton struct {
 	nclass int
 	space  uint8    // class of whitespace bytes
 	delta  []uint16 // state*nclass+class -> next state
-	outIdx []int32 // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
+	outIdx []int32  // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
 	outs   []int32
 	patLen []int32 // in symbols (bytes after whitespace collapsing)
 }

@@ -440,29 +440,37 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
-		return d.scanText(sc, doc.Text, "original", func(s, e int) (int, int) { return s, e }, dst), nil
+		return d.scanText(sc, doc.Text, doc.Text, "original", nil, dst), nil
 	}
 	for i := range views {
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
 		v := &views[i]
-		dst = d.scanText(sc, v.Text, v.Name, v.Original, dst)
+		orig := v.Original
+		if v.Identity() {
+			orig = nil
+		}
+		dst = d.scanText(sc, doc.Text, v.Text, v.Name, orig, dst)
 	}
 	return dst, nil
 }
 
-func (d *Detector) scanText(sc *scratch, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+// scanText scans one view. orig maps view offsets to the original text
+// (nil when the view is the original).
+func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
 	hits := sc.hits[:0]
 	d.ac.Scan(text, func(p, s, e int) {
 		fl := d.patFlags[p]
-		if fl&flagLeft != 0 && s > 0 {
-			if r, _ := utf8.DecodeLastRuneInString(text[:s]); wordRune(r) {
+		if fl&(flagLeft|flagRight) != 0 && !bounded(text, s, e, fl) {
+			// A derived view may glue words together ("make a b.o.m.b"
+			// joined reads "make abomb"): accept the match when its
+			// original bytes stand on word boundaries.
+			if orig == nil {
 				return
 			}
-		}
-		if fl&flagRight != 0 && e < len(text) {
-			if r, _ := utf8.DecodeRuneInString(text[e:]); wordRune(r) {
+			os, oe := orig(s, e)
+			if !bounded(original, os, oe, fl) {
 				return
 			}
 		}
@@ -506,7 +514,10 @@ func (d *Detector) scanText(sc *scratch, text, view string, orig func(int, int) 
 			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r) {
 				continue
 			}
-			os, oe := orig(s, e)
+			os, oe := s, e
+			if orig != nil {
+				os, oe = orig(s, e)
+			}
 			sc.counts[ri]++
 			dst = append(dst, detect.Finding{
 				Category: r.category, Score: r.score, Span: detect.Span{Start: os, End: oe},
@@ -515,6 +526,22 @@ func (d *Detector) scanText(sc *scratch, text, view string, orig func(int, int) 
 		}
 	}
 	return dst
+}
+
+// bounded reports whether text[s:e] starts and ends on word boundaries
+// where the flags require them.
+func bounded(text string, s, e int, fl uint8) bool {
+	if fl&flagLeft != 0 && s > 0 && s <= len(text) {
+		if r, _ := utf8.DecodeLastRuneInString(text[:s]); wordRune(r) {
+			return false
+		}
+	}
+	if fl&flagRight != 0 && e >= 0 && e < len(text) {
+		if r, _ := utf8.DecodeRuneInString(text[e:]); wordRune(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // partner finds a match of set within r.window words of hits[i] (after it

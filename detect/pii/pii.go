@@ -1,0 +1,192 @@
+// Package pii finds personal data and secrets in text: email addresses,
+// phone numbers, payment cards, IBANs, US social security numbers, Chinese
+// resident identity numbers, IP addresses, and credentials (OpenAI,
+// Anthropic, AWS, GitHub, Slack, Google and Stripe keys, private-key blocks,
+// JWTs).
+//
+// Each type has a small hand-written scanner instead of a regular
+// expression: one linear pass per family, with the checks that make the
+// findings precise — Luhn and issuer prefixes for cards, mod-97 for IBANs,
+// ISO 7064 MOD 11-2 and a real birth date for Chinese IDs, the excluded
+// ranges for SSNs, net/netip for IP addresses, a JSON header with "alg" for
+// JWTs. Findings carry the type in upper case as their Rule (EMAIL,
+// CREDIT_CARD, AWS_ACCESS_KEY ...), so detect.Redaction replaces them with
+// placeholders such as [EMAIL_1].
+//
+// The original text is scanned, and so are views that decode it (base64,
+// hex, percent-encoding ...) and the folded view (full-width digits), with
+// spans mapped back to the original; look-alike views made for words (leet,
+// joined letters, skeletons) are skipped.
+package pii
+
+import (
+	"context"
+	"strings"
+
+	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/hazard"
+)
+
+// Name is the detector's name in findings.
+const Name = "pii"
+
+// Version identifies the scanners' code; bump it when what they find changes.
+const Version = "pii/2026.11.29"
+
+// Types, used as Finding.Rule.
+const (
+	Email         = "EMAIL"
+	Phone         = "PHONE"
+	CreditCard    = "CREDIT_CARD"
+	IBAN          = "IBAN"
+	USSSN         = "US_SSN"
+	CNResidentID  = "CN_RESIDENT_ID"
+	IPAddress     = "IP_ADDRESS"
+	OpenAIKey     = "OPENAI_KEY"
+	AnthropicKey  = "ANTHROPIC_KEY"
+	AWSAccessKey  = "AWS_ACCESS_KEY"
+	AWSSecretKey  = "AWS_SECRET_KEY"
+	GitHubToken   = "GITHUB_TOKEN"
+	SlackToken    = "SLACK_TOKEN"
+	GoogleAPIKey  = "GOOGLE_API_KEY"
+	StripeKey     = "STRIPE_KEY"
+	PrivateKey    = "PRIVATE_KEY"
+	JWT           = "JWT"
+	maxFindings   = 4096
+	maxViewsToRun = 16
+)
+
+type kind struct {
+	cat   hazard.Category
+	score float64
+	expl  string
+}
+
+var kinds = map[string]kind{
+	Email:        {hazard.PII, 0.95, "email address"},
+	Phone:        {hazard.PII, 0.8, "phone number"},
+	CreditCard:   {hazard.PII, 0.97, "payment card number (issuer prefix and Luhn check digit valid)"},
+	IBAN:         {hazard.PII, 0.98, "IBAN (country length and mod-97 check valid)"},
+	USSSN:        {hazard.PII, 0.9, "US social security number (valid area, group and serial)"},
+	CNResidentID: {hazard.PII, 0.98, "Chinese resident identity number (region, birth date and check digit valid)"},
+	IPAddress:    {hazard.PII, 0.7, "IP address"},
+	OpenAIKey:    {hazard.Secrets, 0.95, "OpenAI API key"},
+	AnthropicKey: {hazard.Secrets, 0.97, "Anthropic API key"},
+	AWSAccessKey: {hazard.Secrets, 0.95, "AWS access key ID"},
+	AWSSecretKey: {hazard.Secrets, 0.95, "AWS secret access key (labelled)"},
+	GitHubToken:  {hazard.Secrets, 0.97, "GitHub token"},
+	SlackToken:   {hazard.Secrets, 0.95, "Slack token"},
+	GoogleAPIKey: {hazard.Secrets, 0.95, "Google API key"},
+	StripeKey:    {hazard.Secrets, 0.95, "Stripe secret key"},
+	PrivateKey:   {hazard.Secrets, 0.99, "private key block"},
+	JWT:          {hazard.Secrets, 0.9, "JSON Web Token"},
+}
+
+// Detector is the PII and secrets detector. It is stateless and safe for
+// concurrent use.
+type Detector struct{}
+
+var _ detect.Detector = (*Detector)(nil)
+
+// New returns a detector.
+func New() *Detector { return &Detector{} }
+
+// Name implements detect.Detector.
+func (*Detector) Name() string { return Name }
+
+// Version implements detect.Detector.
+func (*Detector) Version() string { return Version }
+
+// Scan implements detect.Detector.
+func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.Finding) ([]detect.Finding, error) {
+	if len(doc.Views) == 0 {
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		return scanText(doc.Text, "original", func(s, e int) (int, int) { return s, e }, dst), nil
+	}
+	n := 0
+	for i := range doc.Views {
+		v := &doc.Views[i]
+		if skipView(v.Name) {
+			continue
+		}
+		if n++; n > maxViewsToRun {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return dst, err
+		}
+		dst = scanText(v.Text, v.Name, v.Original, dst)
+	}
+	return dst, nil
+}
+
+// skipView reports views that rewrite words rather than decode data: in
+// them digits and symbols no longer mean what they meant.
+func skipView(name string) bool {
+	last := name
+	if i := strings.LastIndexByte(name, '>'); i >= 0 {
+		last = name[i+1:]
+	}
+	switch last {
+	case "leet", "joined", "skeleton", "rot13", "reversed":
+		return true
+	}
+	return false
+}
+
+// Find returns the findings in text alone (as the original view).
+func Find(text string) []detect.Finding {
+	return scanText(text, "original", func(s, e int) (int, int) { return s, e }, nil)
+}
+
+func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	start := len(dst)
+	emit := func(typ string, s, e int) {
+		if len(dst)-start >= maxFindings {
+			return
+		}
+		k := kinds[typ]
+		os, oe := orig(s, e)
+		dst = append(dst, detect.Finding{
+			Category: k.cat, Score: k.score, Span: detect.Span{Start: os, End: oe},
+			Detector: Name, View: view, Rule: typ, Explanation: k.expl,
+		})
+	}
+	scanEmails(text, emit)
+	scanNumbers(text, emit)
+	scanIBANs(text, emit)
+	scanIPv4(text, emit)
+	scanIPv6(text, emit)
+	scanTokens(text, emit)
+	scanPrivateKeys(text, emit)
+	scanAWSSecrets(text, emit)
+	return dst
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isAlpha(c byte) bool { return isUpper(c) || isLower(c) }
+func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
+func isHex(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// tokenByte is a byte of an identifier-like token (keys, tokens, IBANs).
+func tokenByte(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
+
+func before(text string, i int) byte {
+	if i <= 0 {
+		return 0
+	}
+	return text[i-1]
+}
+
+func at(text string, i int) byte {
+	if i >= len(text) {
+		return 0
+	}
+	return text[i]
+}
