@@ -100,8 +100,13 @@ func Open(ctx context.Context, cfg Config) (*Board, error) {
 		if cfg.Genesis == nil {
 			return fail(errors.New("open board: no charter installed; create one with `warden board init` and install it with `warden board submit`"))
 		}
-		if _, err := b.install(ctx, cfg.Genesis); err != nil {
+		res, err := b.install(ctx, cfg.Genesis)
+		if err != nil {
 			return fail(fmt.Errorf("open board: install charter: %w", err))
+		}
+		if res.Status != "accepted" {
+			_ = b.store.DeletePending(ctx, res.Digest)
+			return fail(fmt.Errorf("open board: the first charter must be signed by every trustee it lists: %s", res.Message))
 		}
 	}
 	if cfg.Deployment != "" && cfg.Deployment != b.st.charter.Deployment {

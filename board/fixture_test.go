@@ -81,7 +81,7 @@ func testKey(t testing.TB, name string) *board.PrivateKey {
 func newFixture(t *testing.T, k int, names ...string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, keys: map[string]*board.PrivateKey{}, names: names, audit: &memAudit{},
-		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}, dir: t.TempDir()}
+		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, dir: t.TempDir()}
 	c := &board.Charter{Deployment: "prod", Thresholds: board.DefaultThresholds(k), Expires: f.clock.Now().Add(365 * 24 * time.Hour),
 		Commitments: []board.Commitment{{Name: "safety-compute", Description: "at least 20% of model tokens go to safety evaluation and guard models", Kinds: []string{"guard", "eval"}, MinShare: 0.2}}}
 	for _, n := range names {

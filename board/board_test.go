@@ -1,0 +1,328 @@
+package board_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/warden-safety/warden/board"
+)
+
+func TestOpenNeedsCharter(t *testing.T) {
+	_, err := board.Open(context.Background(), board.Config{Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "no charter installed") {
+		t.Fatalf("got %v, want a clear error about the missing charter", err)
+	}
+}
+
+func TestGenesisNeedsEveryTrustee(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	env, _ := board.NewCharterStatement(f.charter, f.clock.Now()).Envelope()
+	f.sign(env, "alice", "bob")
+	_, err := board.Open(context.Background(), board.Config{Dir: t.TempDir(), Genesis: env, Now: f.clock.Now})
+	if err == nil {
+		t.Fatal("a first charter signed by 2 of its 3 trustees was installed")
+	}
+	_, err = board.Open(context.Background(), board.Config{Dir: t.TempDir(), Genesis: f.genesis, Deployment: "staging", Now: f.clock.Now})
+	if err == nil || !strings.Contains(err.Error(), `not "staging"`) {
+		t.Fatalf("got %v, want a deployment mismatch", err)
+	}
+}
+
+func TestReleaseAdmitRoutes(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	ctx := context.Background()
+	err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions")
+	wantRefused(t, err, "not-released", `model "gpt-x" has no release`)
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 24*time.Hour)), "alice", "carol"))
+	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/embeddings"), "not-released", "for route /v1/chat/completions only")
+	wantRefused(t, f.b.Admit(ctx, "other", "/v1/chat/completions"), "not-released", "no release")
+}
+
+func TestReleaseRiskCeiling(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	s := releaseStmt("gpt-x", f.clock.Now(), time.Hour)
+	s.Release.Risks[0].Level = "critical"
+	_, err := f.submit(f.sign(f.propose(s), "alice", "bob", "carol"))
+	wantRefused(t, err, "unauthorized", "cbrn risk is critical, above the charter's maximum high")
+	s = releaseStmt("gpt-x", f.clock.Now(), time.Hour)
+	f.b.Status().Prepare(s, f.clock.Now())
+	s.Release.Risks = s.Release.Risks[:3]
+	if _, err := s.Envelope(); err == nil || !strings.Contains(err.Error(), "no assessment for risk autonomy") {
+		t.Fatalf("got %v, want missing autonomy assessment", err)
+	}
+}
+
+func TestHaltAndResume(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	ctx := context.Background()
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 24*time.Hour)), "alice", "bob"))
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-y", f.clock.Now(), 24*time.Hour)), "alice", "bob"))
+	sigX := f.b.HaltSignal("gpt-x", "/v1/chat/completions")
+	sigY := f.b.HaltSignal("gpt-y", "/v1/chat/completions")
+	select {
+	case <-sigX:
+		t.Fatal("halt signal closed before any halt")
+	default:
+	}
+	// Any single trustee can halt.
+	f.mustAccept(f.sign(f.propose(haltStmt("model:gpt-x", "jailbreak found")), "carol"))
+	select {
+	case <-sigX:
+	case <-time.After(time.Second):
+		t.Fatal("halt did not close the in-flight stream's signal")
+	}
+	select {
+	case <-sigY:
+		t.Fatal("halting gpt-x closed gpt-y's signal")
+	default:
+	}
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "jailbreak found")
+	if err := f.b.Admit(ctx, "gpt-y", "/v1/chat/completions"); err != nil {
+		t.Fatal(err)
+	}
+	// Signals asked for while halted are already closed.
+	select {
+	case <-f.b.HaltSignal("gpt-x", "/v1/chat/completions"):
+	default:
+		t.Fatal("HaltSignal of a halted model is open")
+	}
+	// Resume with one signature: pending, still halted.
+	res, err := f.submit(f.sign(f.propose(resumeStmt("model:gpt-x", "fixed")), "alice"))
+	if err != nil || res.Status != "pending" || res.Needed != 1 {
+		t.Fatalf("resume with one signature: %+v, %v", res, err)
+	}
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "")
+	// bob adds his signature to the same file: resumed.
+	res, err = f.submit(f.sign(f.propose(resumeStmt("model:gpt-x", "fixed")), "alice", "bob"))
+	if err != nil || res.Status != "accepted" {
+		t.Fatalf("resume with two signatures: %+v, %v", res, err)
+	}
+	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.b.HaltSignal("gpt-x", "/v1/chat/completions"):
+		t.Fatal("HaltSignal closed after resume")
+	default:
+	}
+	// Resume of a scope that is not halted is refused.
+	_, err = f.submit(f.sign(f.propose(resumeStmt("model:gpt-y", "nothing")), "alice", "bob"))
+	wantRefused(t, err, "invalid", "not halted")
+	// Halting everything and a route.
+	f.mustAccept(f.sign(f.propose(haltStmt("route:/v1/chat/completions", "route incident")), "bob"))
+	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/chat/completions"), "halted", "route /v1/chat/completions")
+	f.mustAccept(f.sign(f.propose(haltStmt("*", "stop everything")), "bob"))
+	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/other"), "halted", "all traffic")
+	if n := len(f.b.Status().Halts); n != 2 {
+		t.Fatalf("%d halts in force, want 2", n)
+	}
+}
+
+func TestRestartReplaysChain(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 24*time.Hour)), "alice", "bob"))
+	f.mustAccept(f.sign(f.propose(haltStmt("model:gpt-x", "incident")), "carol"))
+	res, err := f.submit(f.sign(f.propose(resumeStmt("model:gpt-x", "fixed")), "alice"))
+	if err != nil || res.Status != "pending" {
+		t.Fatal(res, err)
+	}
+	f.b.Close()
+	b2 := f.open(f.dir)
+	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions"), "halted", "incident")
+	if h := b2.History(); len(h) != 3 || h[2].Type != board.KindHalt || h[2].Signers[0] != "carol" {
+		t.Fatalf("history after restart: %+v", h)
+	}
+	st, err := b2.FullStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Pending) != 1 || st.Pending[0].Needed != 1 || st.Pending[0].Type != board.KindResume {
+		t.Fatalf("pending after restart: %+v", st.Pending)
+	}
+}
+
+func TestTamperedStoreIsNotEnforced(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 24*time.Hour)), "alice", "bob"))
+	f.b.Close()
+	// Someone with disk access strips a signature from the stored release.
+	path := filepath.Join(f.dir, "accepted", "0000000002.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), `"signatures": [`)
+	j := strings.Index(string(b[i:]), "},")
+	if i < 0 || j < 0 {
+		t.Fatalf("unexpected entry file: %s", b)
+	}
+	cut := string(b[:i]) + `"signatures": [` + string(b[i+j+2:])
+	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b2 := f.open(f.dir)
+	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions"), "not-released", "no release")
+}
+
+func TestAuditDetail(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.mustAccept(f.sign(f.propose(haltStmt("*", "drill")), "alice"))
+	recs := f.audit.find("accepted", board.KindHalt)
+	if len(recs) != 1 {
+		t.Fatalf("got %d accepted halt records", len(recs))
+	}
+	d := recs[0].Detail
+	if d["result"] != "accepted" || !board.ValidDigest(d["digest"].(string)) || strings.Join(d["signers"].([]string), ",") != "alice" {
+		t.Fatalf("detail %v", d)
+	}
+	if len(f.audit.find("enforce", board.KindHalt)) != 1 {
+		t.Fatal("change of enforcement not audited")
+	}
+	if len(f.audit.find("accepted", board.KindCharter)) != 1 {
+		t.Fatal("genesis charter not audited")
+	}
+}
+
+func TestCharterExpiry(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.clock.Add(366 * 24 * time.Hour)
+	_, err := f.submit(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), time.Hour)), "alice", "bob"))
+	wantRefused(t, err, "expired", "the charter expired")
+	// Halts still work, and the trustees can renew the charter.
+	f.mustAccept(f.sign(f.propose(haltStmt("*", "charter lapsed")), "alice"))
+	nc := *f.charter
+	nc.Expires = f.clock.Now().Add(365 * 24 * time.Hour)
+	f.mustAccept(f.sign(f.propose(&board.Statement{Type: board.KindCharter, Charter: &nc}), "alice", "bob"))
+	if _, v := f.b.Charter(); v != 2 {
+		t.Fatalf("charter version %d, want 2", v)
+	}
+}
+
+func TestPolicyStricterLocally(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	ctx := context.Background()
+	err := f.b.VerifyPolicyDigest(ctx, sha("weaker"), "2", false, []string{"rule x: block -> allow"})
+	wantRefused(t, err, "policy-unapproved", "signed by 2 of 3 trustees")
+	if !strings.Contains(err.Error(), "block -> allow") {
+		t.Fatalf("error %q does not say why", err)
+	}
+	if err := f.b.VerifyPolicyDigest(ctx, sha("stricter"), "2", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.mustAccept(f.sign(f.propose(policyStmt(sha("weaker"))), "alice", "bob"))
+	if err := f.b.VerifyPolicyDigest(ctx, sha("weaker"), "", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, f.b.VerifyPolicyDigest(ctx, sha("weaker"), "other", false, nil), "policy-unapproved", "claims version")
+}
+
+func TestMeterCommitments(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	m := f.b.Meter()
+	f.b.AddTokens("gpt-x", "served", 600, 300)
+	m.AddTokens("guard-1", "guard", 100, 0)
+	m.AddTokens("gpt-x", "bogus", 1, 1)
+	m.AddTokens("gpt-x", "served", -5, 0)
+	cr := m.Commitments()
+	if len(cr) != 1 || cr[0].TotalTokens != 1000 || cr[0].KindTokens != 100 || cr[0].Measured != 0.1 || cr[0].Met {
+		t.Fatalf("commitments %+v", cr)
+	}
+	m.AddTokens("gpt-x", "eval", 150, 0)
+	if cr := m.Commitments(); !cr[0].Met {
+		t.Fatalf("250 of 1150 tokens should meet 20%%: %+v", cr)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(f.b.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.Metric {
+			key := mf.GetName()
+			for _, l := range mt.Label {
+				key += "," + l.GetName() + "=" + l.GetValue()
+			}
+			if mt.Counter != nil {
+				got[key] = mt.Counter.GetValue()
+			} else if mt.Gauge != nil {
+				got[key] = mt.Gauge.GetValue()
+			}
+		}
+	}
+	for k, want := range map[string]float64{
+		"warden_board_commitment_promised_ratio,commitment=safety-compute": 0.2,
+		"warden_board_commitment_met,commitment=safety-compute":            1,
+		"warden_board_tokens_total,direction=prompt,kind=served,model=gpt-x": 600,
+		"warden_board_meter_invalid_total":                                   2,
+		"warden_board_charter_version,deployment=prod":                       1,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	if v := got["warden_board_commitment_measured_ratio,commitment=safety-compute"]; v < 0.217 || v > 0.218 {
+		t.Errorf("measured ratio %v, want 250/1150", v)
+	}
+}
+
+func TestHTTPAPI(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	srv := httptest.NewServer(f.b.Handler())
+	defer srv.Close()
+	ctx := context.Background()
+	c := &board.Client{BaseURL: srv.URL}
+
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := releaseStmt("gpt-x", f.clock.Now(), time.Hour)
+	st.Prepare(s, f.clock.Now())
+	env, _ := s.Envelope()
+	res, err := c.Submit(ctx, f.sign(env, "alice"))
+	if err != nil || res.Status != "pending" || res.Needed != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	st, err = c.Status(ctx)
+	if err != nil || len(st.Pending) != 1 || st.Pending[0].Needed != 1 {
+		t.Fatalf("status pending %+v %v", st.Pending, err)
+	}
+	res, err = c.Submit(ctx, f.sign(env, "bob"))
+	if err != nil || res.Status != "accepted" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	_, err = c.Submit(ctx, env)
+	wantRefused(t, err, "stale", "already applied")
+	h, err := c.History(ctx)
+	if err != nil || len(h) != 2 || h[1].Type != board.KindRelease {
+		t.Fatalf("history %+v %v", h, err)
+	}
+	// Malformed bodies get 400 with a clear error.
+	resp, err := http.Post(srv.URL+"/board/statements", "application/json", strings.NewReader(`{"payloadType":"text/plain","payload":"eA==","signatures":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("bad payloadType: HTTP %d", resp.StatusCode)
+	}
+	f.b.AddTokens("gpt-x", "served", 10, 10)
+	cr, err := c.Commitments(ctx)
+	if err != nil || len(cr.Commitments) != 1 || cr.Commitments[0].TotalTokens != 20 {
+		t.Fatalf("commitments %+v %v", cr, err)
+	}
+}
