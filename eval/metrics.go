@@ -8,8 +8,9 @@
 package eval
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Confusion counts the outcomes of a binary decision.
@@ -83,23 +84,30 @@ func At(scores []float64, labels []bool, threshold float64) Confusion {
 // false when there are no positives, where AP is undefined. NaN scores are
 // treated as the lowest score.
 func AveragePrecision(scores []float64, labels []bool) (ap float64, ok bool) {
-	idx := sortedByScore(scores)
+	type item struct {
+		s   float64
+		pos bool
+	}
+	items := make([]item, len(scores))
 	positives := 0
-	for _, l := range labels {
-		if l {
+	for i, s := range scores {
+		items[i] = item{key(s), labels[i]}
+		if labels[i] {
 			positives++
 		}
 	}
 	if positives == 0 {
 		return 0, false
 	}
+	// Order within a group of equal scores does not matter: the group is
+	// consumed whole.
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
 	tp, fp := 0, 0
 	prevRecall := 0.0
-	for i := 0; i < len(idx); {
-		s := key(scores[idx[i]])
-		// Consume the whole group of equal scores.
-		for ; i < len(idx) && key(scores[idx[i]]) == s; i++ {
-			if labels[idx[i]] {
+	for i := 0; i < len(items); {
+		s := items[i].s
+		for ; i < len(items) && items[i].s == s; i++ {
+			if items[i].pos {
 				tp++
 			} else {
 				fp++
@@ -120,16 +128,6 @@ func key(s float64) float64 {
 		return math.Inf(-1)
 	}
 	return s
-}
-
-// sortedByScore returns the indexes of scores in decreasing score order.
-func sortedByScore(scores []float64) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return key(scores[idx[a]]) > key(scores[idx[b]]) })
-	return idx
 }
 
 // Point is the operating point of one threshold.

@@ -62,12 +62,6 @@ out of the metrics), 2 error.`,
 	})
 }
 
-// guardFile is the --guard configuration.
-type guardFile struct {
-	Guard      guardmodel.Config     `json:"guard"`
-	Escalation guardmodel.Escalation `json:"escalation"`
-}
-
 // evalOutput is the --json document.
 type evalOutput struct {
 	Data     string        `json:"data"`
@@ -158,10 +152,7 @@ func runEval(env *cliEnv, args []string) int {
 			prompt.Add(int64(u.PromptTokens))
 			complete.Add(int64(u.CompletionTokens))
 		})
-		if guard, err = guardmodel.New(gf.Guard); err != nil {
-			return fail("%s: %v", *guardPath, err)
-		}
-		if cascade, err = guardmodel.NewCascade(gf.Escalation, guard, pl.Detectors...); err != nil {
+		if cascade, guard, err = gf.Build(pl.Detectors...); err != nil {
 			return fail("%s: %v", *guardPath, err)
 		}
 		pl.Detectors = []detect.Detector{cascade}
@@ -214,12 +205,12 @@ func runEval(env *cliEnv, args []string) int {
 	return 0
 }
 
-func readGuardFile(path string) (*guardFile, error) {
+func readGuardFile(path string) (*guardmodel.CascadeConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var gf guardFile
+	var gf guardmodel.CascadeConfig
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&gf); err != nil {

@@ -90,12 +90,15 @@ type Judge interface {
 // guard when its Escalation says so. Findings keep their detectors' names;
 // the guard's are "guardmodel:<name>".
 type Cascade struct {
-	builtin     []detect.Detector
-	guard       Judge
-	esc         Escalation
-	lo, hi      float64
-	bandCats    map[hazard.Category]bool
-	always      map[hazard.Category]bool
+	builtin []detect.Detector
+	guard   Judge
+	esc     Escalation
+	lo, hi  float64
+	// Categories are numbered in hazard.All order; scores are kept in a
+	// fixed array so a scan allocates nothing to decide.
+	index       map[hazard.Category]int
+	bandIdx     []int
+	always      []bool
 	version     string
 	escalations atomic.Uint64
 }
@@ -110,7 +113,14 @@ func NewCascade(esc Escalation, guard Judge, builtin ...detect.Detector) (*Casca
 	if guard == nil {
 		return nil, errors.New("cascade: no guard")
 	}
-	c := &Cascade{builtin: builtin, guard: guard, esc: esc, bandCats: map[hazard.Category]bool{}, always: map[hazard.Category]bool{}}
+	all := hazard.All()
+	if len(all) > maxCategories {
+		return nil, fmt.Errorf("cascade: %d categories exceed %d", len(all), maxCategories)
+	}
+	c := &Cascade{builtin: builtin, guard: guard, esc: esc, index: map[hazard.Category]int{}, always: make([]bool, len(all))}
+	for i, info := range all {
+		c.index[info.ID] = i
+	}
 	c.lo, c.hi = esc.band()
 	if c.esc.Mode == "" {
 		c.esc.Mode = EscalateBand
@@ -118,18 +128,24 @@ func NewCascade(esc Escalation, guard Judge, builtin ...detect.Detector) (*Casca
 	if c.esc.Resolve == "" {
 		c.esc.Resolve = ResolveMax
 	}
+	band := map[hazard.Category]bool{}
 	if len(esc.Categories) == 0 {
-		for _, info := range hazard.All() {
+		for _, info := range all {
 			if info.Content || info.ID == hazard.PromptInjection {
-				c.bandCats[info.ID] = true
+				band[info.ID] = true
 			}
 		}
 	}
 	for _, k := range esc.Categories {
-		c.bandCats[k] = true
+		band[k] = true
+	}
+	for i, info := range all {
+		if band[info.ID] {
+			c.bandIdx = append(c.bandIdx, i)
+		}
 	}
 	for _, k := range esc.Always {
-		c.always[k] = true
+		c.always[c.index[k]] = true
 	}
 	parts := make([]string, 0, len(builtin)+1)
 	for _, d := range builtin {
@@ -200,29 +216,46 @@ func (c *Cascade) shouldEscalate(fs []detect.Finding, failed bool) bool {
 	if failed {
 		return true
 	}
-	score := map[hazard.Category]float64{}
-	for _, f := range fs {
-		if c.always[f.Category] && f.Score > 0 {
+	var score [maxCategories]float64
+	note := func(cat hazard.Category, v float64) bool {
+		i, ok := c.index[cat]
+		if !ok {
+			return false
+		}
+		if c.always[i] && v > 0 {
 			return true
 		}
-		if f.Score > score[f.Category] {
-			score[f.Category] = f.Score
+		score[i] = max(score[i], v)
+		return false
+	}
+	for _, f := range fs {
+		if note(f.Category, f.Score) {
+			return true
 		}
-		for _, a := range f.Category.Ancestors() {
-			if c.always[a] && f.Score > 0 {
+		for p, ok := parentOf(f.Category); ok; p, ok = parentOf(p) {
+			if note(p, f.Score) {
 				return true
-			}
-			if f.Score > score[a] {
-				score[a] = f.Score
 			}
 		}
 	}
-	for cat := range c.bandCats {
-		if s := score[cat]; s >= c.lo && s < c.hi {
+	for _, i := range c.bandIdx {
+		if s := score[i]; s >= c.lo && s < c.hi {
 			return true
 		}
 	}
 	return false
+}
+
+// maxCategories bounds the taxonomy size the cascade's fixed arrays hold.
+const maxCategories = 64
+
+// parentOf returns c's parent without allocating.
+func parentOf(c hazard.Category) (hazard.Category, bool) {
+	info, ok := hazard.Lookup(c)
+	if !ok || info.Parent == "" {
+		return "", false
+	}
+	return info.Parent, true
 }
 
 // resolve drops the built-in findings in dst[start:guardStart] that score
@@ -237,4 +270,26 @@ func (c *Cascade) resolve(dst []detect.Finding, start, guardStart int) []detect.
 		out = append(out, f)
 	}
 	return out
+}
+
+// CascadeConfig is a guard and its escalation rule, as configuration files
+// carry them:
+//
+//	{"guard": {"name": "lg3", "kind": "llama_guard", ...}, "escalation": {"mode": "band", "lo": 0.2, "hi": 0.8}}
+type CascadeConfig struct {
+	Guard      Config     `json:"guard" yaml:"guard"`
+	Escalation Escalation `json:"escalation" yaml:"escalation"`
+}
+
+// Build returns the guard and a cascade from the built-in detectors to it.
+func (c CascadeConfig) Build(builtin ...detect.Detector) (*Cascade, *Guard, error) {
+	g, err := New(c.Guard)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := NewCascade(c.Escalation, g, builtin...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, g, nil
 }
