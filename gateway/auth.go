@@ -1,0 +1,107 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/warden-safety/warden/gateway/provider"
+)
+
+type tenantKeys struct {
+	name string
+	keys [][sha256.Size]byte
+}
+
+func parseTenants(ts []Tenant) ([]tenantKeys, error) {
+	var out []tenantKeys
+	for i, t := range ts {
+		if t.Name == "" {
+			return nil, fmt.Errorf("gateway: tenants[%d]: name is empty", i)
+		}
+		tk := tenantKeys{name: t.Name}
+		for j, h := range t.KeySHA256 {
+			b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(h), "sha256:"))
+			if err != nil || len(b) != sha256.Size {
+				return nil, fmt.Errorf("gateway: tenant %q: key_sha256[%d] is not a hex SHA-256", t.Name, j)
+			}
+			tk.keys = append(tk.keys, [sha256.Size]byte(b))
+		}
+		if len(tk.keys) == 0 {
+			return nil, fmt.Errorf("gateway: tenant %q has no keys", t.Name)
+		}
+		out = append(out, tk)
+	}
+	return out, nil
+}
+
+// HashKey returns the hex SHA-256 of an API key, as tenants store it.
+func HashKey(key string) string {
+	s := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(s[:])
+}
+
+// clientKey returns the key the client presented: Authorization Bearer,
+// x-api-key (Anthropic) or api-key (Azure).
+func clientKey(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); a != "" {
+		if k, ok := strings.CutPrefix(a, "Bearer "); ok {
+			return strings.TrimSpace(k)
+		}
+	}
+	if k := r.Header.Get("x-api-key"); k != "" {
+		return k
+	}
+	return r.Header.Get("api-key")
+}
+
+// authResult is who the client is.
+type authResult struct {
+	tenant      string
+	forwardKey  string // passthrough: the key to send upstream
+	passthrough bool
+}
+
+// authenticate checks the client's key. Every stored hash is compared in
+// constant time, and all of them are compared, so timing tells nothing
+// about which tenant or key came close.
+func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, f provider.Format) (authResult, bool) {
+	switch g.cfg.Auth {
+	case AuthNone:
+		return authResult{}, true
+	case AuthPassthrough:
+		k := clientKey(r)
+		if k == "" {
+			g.fail(w, f, http.StatusUnauthorized, "invalid_api_key", "missing API key: passthrough mode forwards the client's key to the upstream", "")
+			return authResult{}, false
+		}
+		return authResult{forwardKey: k, passthrough: true}, true
+	}
+	k := clientKey(r)
+	if k == "" {
+		g.fail(w, f, http.StatusUnauthorized, "invalid_api_key", "missing API key: send it as Authorization: Bearer KEY or x-api-key", "")
+		return authResult{}, false
+	}
+	sum := sha256.Sum256([]byte(k))
+	found := -1
+	for i, t := range g.tenants {
+		for _, h := range t.keys {
+			if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 {
+				found = i
+			}
+		}
+	}
+	if found < 0 {
+		g.fail(w, f, http.StatusUnauthorized, "invalid_api_key", "invalid API key", "")
+		return authResult{}, false
+	}
+	return authResult{tenant: g.tenants[found].name}, true
+}
+
+// fail writes an error in the provider's shape.
+func (g *Gateway) fail(w http.ResponseWriter, f provider.Format, status int, code, msg, param string) {
+	writeJSON(w, status, provider.ErrorBody(f, status, code, msg, param))
+}
