@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/warden-safety/warden/policy"
 )
 
 // Head is the latest accepted statement of one chain.
@@ -47,6 +49,7 @@ type state struct {
 	charterVer    uint64
 	heads         map[string]Head
 	policy        *PolicyBundle
+	policyDoc     *policy.Policy // parsed Source of the approved bundle, nil without one
 	policyVer     uint64
 	policyDigests map[string]uint64 // every approved policy digest -> bundle version
 	releases      map[string]*releaseState
@@ -171,6 +174,15 @@ func (s *state) verify(env *Envelope, now time.Time) (*verified, error) {
 		if stmt.Policy.PreviousDigest != cur {
 			return nil, refuse("stale", "policy statement refused: previous_digest %q, but the approved policy is %q", stmt.Policy.PreviousDigest, cur)
 		}
+		if len(stmt.Policy.Source) > 0 {
+			doc, err := policy.Parse("policy-bundle", stmt.Policy.Source)
+			if err != nil {
+				return nil, refuse("invalid", "policy statement refused: its source does not parse: %v", err)
+			}
+			if doc.Digest() != stmt.Policy.Digest {
+				return nil, refuse("invalid", "policy statement refused: its source has digest %s, not %s", doc.Digest(), stmt.Policy.Digest)
+			}
+		}
 	case KindRelease:
 		r := stmt.Release
 		if exp := r.expiredParts(now); len(exp) > 0 {
@@ -256,7 +268,10 @@ func (s *state) apply(v *verified, seq int64, at time.Time) string {
 		change = fmt.Sprintf("charter version %d in force: %d trustees (%s)", st.Version, len(st.Charter.Trustees), strings.Join(st.Charter.TrusteeNames(), ", "))
 	case KindPolicy:
 		p := *st.Policy
-		s.policy, s.policyVer = &p, st.Version
+		s.policy, s.policyVer, s.policyDoc = &p, st.Version, nil
+		if len(p.Source) > 0 {
+			s.policyDoc, _ = policy.Parse("policy-bundle", p.Source) // checked in verify
+		}
 		s.policyDigests[p.Digest] = st.Version
 		change = fmt.Sprintf("policy %s approved (bundle version %d)", p.Digest, st.Version)
 	case KindRelease:

@@ -61,6 +61,11 @@ type PolicyBundle struct {
 	// PreviousDigest is the digest of the policy this one replaces ("" for
 	// the first).
 	PreviousDigest string `json:"previous_digest,omitempty"`
+	// Source is the policy document itself (optional; base64 in JSON).
+	// With it the board knows the approved policy and can let a later
+	// change that only tightens it through without signatures, also
+	// after a restart; its digest must equal Digest.
+	Source []byte `json:"source,omitempty"`
 }
 
 // Release allows traffic to one model.
