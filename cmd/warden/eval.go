@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -165,10 +166,13 @@ func runEval(env *cliEnv, args []string) int {
 	runner := eval.Runner{Scorer: eval.PipelineScorer(pl), Workers: *workers, Threshold: *threshold,
 		Slowest: *slowest, Worst: *nErrors}
 	if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var last atomic.Int64
+		var mu sync.Mutex
+		var last time.Time
 		runner.Progress = func(done, total int) {
-			now := time.Now().UnixMilli()
-			if l := last.Load(); (now-l >= 200 || done == total) && last.CompareAndSwap(l, now) {
+			mu.Lock()
+			defer mu.Unlock()
+			if now := time.Now(); now.Sub(last) >= 200*time.Millisecond || done == total {
+				last = now
 				fmt.Fprintf(env.stderr, "\rscanned %d/%d", done, total)
 			}
 		}
@@ -297,5 +301,8 @@ func auprc(p *float64) string {
 }
 
 func ms(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
+	}
 	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
 }
