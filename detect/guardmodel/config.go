@@ -134,7 +134,10 @@ type LlamaGuardConfig struct {
 	// answer can be supplied with WithConversation.
 	Role string `json:"role,omitempty" yaml:"role,omitempty"`
 	// Codes restricts the categories listed in the prompt (all of S1–S14
-	// when empty), e.g. to drop S14 where no code interpreter exists.
+	// when empty), e.g. to drop S14 where no code interpreter exists. Like
+	// Template and Custom, it shapes the prompt Warden renders, so it takes
+	// effect in the "chat_prompt" and "completions" modes; in "chat" mode
+	// the server's chat template decides the prompt.
 	Codes []string `json:"codes,omitempty" yaml:"codes,omitempty"`
 	// MaxTokens bounds the answer (default 20).
 	MaxTokens int `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`

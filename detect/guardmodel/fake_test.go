@@ -49,13 +49,14 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad json", http.StatusBadRequest)
 		return
 	}
+	auth := r.Header.Get("Authorization")
 	f.mu.Lock()
-	f.last, f.lastPath, f.lastAuth = req, r.URL.Path, r.Header.Get("Authorization")
+	f.last, f.lastPath, f.lastAuth = req, r.URL.Path, auth
 	f.mu.Unlock()
-	if f.lastAuth != "Bearer sk-test-123" {
+	if auth != "Bearer sk-test-123" {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`, strings.TrimPrefix(f.lastAuth, "Bearer "))
+		fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`, strings.TrimPrefix(auth, "Bearer "))
 		return
 	}
 	var text string

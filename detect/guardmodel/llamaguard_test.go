@@ -3,6 +3,7 @@ package guardmodel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -418,4 +419,34 @@ func FuzzParseAnswer(f *testing.F) {
 			t.Fatalf("canonical %q reparsed as %+v, %v", canon, b, err)
 		}
 	})
+}
+
+func TestConcurrentScans(t *testing.T) {
+	srv := newFakeLLM(t)
+	cfg := lgConfig(srv.srv.URL)
+	cfg.CacheSize = 3
+	g := mustGuard(t, cfg)
+	texts := []string{"a nerve agent", "an insult", "hello", "bread", "water", "boom"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				text := texts[(i+w)%len(texts)]
+				fs, err := scan(t, context.Background(), g, text)
+				want := map[string]int{"a nerve agent": 1, "an insult": 2}[text]
+				if (text == "boom") != (err != nil) || len(fs) != want {
+					errs <- fmt.Errorf("%q: %d findings, err %v", text, len(fs), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
