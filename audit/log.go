@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -33,6 +34,8 @@ type Log struct {
 	closing chan struct{}
 	done    chan struct{}
 	once    sync.Once
+
+	inflight atomic.Int64 // Record calls in progress (synchronous mode)
 
 	mu       sync.Mutex
 	lastErr  error // of the last commit; nil after a success
@@ -142,6 +145,8 @@ func (l *Log) Record(ctx context.Context, r Record) error {
 	p := &pending{body: body, requestID: r.RequestID, kind: r.Kind, time: r.Time.UnixNano()}
 	if !l.cfg.Async {
 		p.done = make(chan error, 1)
+		l.inflight.Add(1)
+		defer l.inflight.Add(-1)
 	}
 	select {
 	case <-l.closing:
@@ -260,6 +265,10 @@ func (l *Log) run() {
 	defer prune.Stop()
 
 	batch := make([]*pending, 0, l.cfg.MaxBatch)
+	var target int64 // callers in Record when the last batch committed
+	linger := time.Duration(l.cfg.Linger)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	commit := func(batch []*pending) error {
 		var newCache *hashCache
 		var newSize int64
@@ -304,6 +313,7 @@ func (l *Log) run() {
 
 	deliver := func(batch []*pending) {
 		err := commit(batch)
+		target = l.inflight.Load()
 		if l.cfg.Async {
 			// These records were acknowledged: keep trying until the store
 			// is back, or once more after Close.
@@ -343,14 +353,37 @@ func (l *Log) run() {
 		select {
 		case p := <-l.queue:
 			batch = append(batch[:0], p)
+			// Group commit: take what is queued. When more callers were
+			// waiting at the last commit than are queued now, they are
+			// likely about to send again: wait a little for them (at most
+			// linger) so one fsync covers more records.
+			want := min(target, int64(l.cfg.MaxBatch))
+			var deadline <-chan time.Time
 		fill:
 			for len(batch) < l.cfg.MaxBatch {
 				select {
 				case p := <-l.queue:
 					batch = append(batch, p)
+					continue
 				default:
+				}
+				if int64(len(batch)) >= want || linger <= 0 {
+					break
+				}
+				if deadline == nil {
+					timer.Reset(linger)
+					deadline = timer.C
+				}
+				select {
+				case p := <-l.queue:
+					batch = append(batch, p)
+				case <-deadline:
+					deadline = nil
 					break fill
 				}
+			}
+			if deadline != nil && !timer.Stop() {
+				<-timer.C
 			}
 			deliver(batch)
 		case <-tick.C:

@@ -159,22 +159,24 @@ func (s *Store) Append(ctx context.Context, fn store.AppendFunc) error {
 	if err != nil {
 		return err
 	}
-	if len(batch.Entries) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO records (idx, request_id, kind, time_ns, body, hashes) VALUES (?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("sqlite: prepare insert: %w", err)
+	for i, e := range batch.Entries {
+		if e.Index != h.Size+int64(i) {
+			return fmt.Errorf("sqlite: append: entry %d has index %d, want %d", i, e.Index, h.Size+int64(i))
 		}
-		defer stmt.Close()
-		for i, e := range batch.Entries {
-			if e.Index != h.Size+int64(i) {
-				return fmt.Errorf("sqlite: append: entry %d has index %d, want %d", i, e.Index, h.Size+int64(i))
-			}
-			if _, err := stmt.ExecContext(ctx, e.Index, e.RequestID, e.Kind, e.Time, e.Body, e.Hashes); err != nil {
-				return fmt.Errorf("sqlite: insert record %d: %w", e.Index, err)
-			}
-		}
-		h.Size += int64(len(batch.Entries))
 	}
+	// Multi-row INSERTs: one statement per insertChunk rows.
+	for rest := batch.Entries; len(rest) > 0; {
+		n := min(len(rest), insertChunk)
+		args := make([]any, 0, 6*n)
+		for _, e := range rest[:n] {
+			args = append(args, e.Index, e.RequestID, e.Kind, e.Time, e.Body, e.Hashes)
+		}
+		if _, err := tx.ExecContext(ctx, insertSQL(n), args...); err != nil {
+			return fmt.Errorf("sqlite: insert records %d..%d: %w", rest[0].Index, rest[n-1].Index, err)
+		}
+		rest = rest[n:]
+	}
+	h.Size += int64(len(batch.Entries))
 	if c := batch.Checkpoint; c != nil {
 		if c.Size != h.Size {
 			return fmt.Errorf("sqlite: append: checkpoint size %d, log size %d", c.Size, h.Size)
@@ -191,6 +193,22 @@ func (s *Store) Append(ctx context.Context, fn store.AppendFunc) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// insertChunk is the most rows one INSERT writes (6 parameters each, well
+// under SQLite's limit of 32766).
+const insertChunk = 256
+
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO records (idx, request_id, kind, time_ns, body, hashes) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?)`)
+	}
+	return b.String()
 }
 
 // Head implements store.Store.
