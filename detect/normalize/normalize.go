@@ -1,20 +1,12 @@
 package normalize
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
-)
-
 // Options bound the work Views does.
 type Options struct {
 	// MaxDepth bounds how many decoders may be chained (base64>hex>rot13 is 3).
 	MaxDepth int
-	// MaxViews bounds the number of views returned.
+	// MaxViews bounds the number of views returned, the original included.
 	MaxViews int
-	// MaxDecodedBytes bounds the total bytes produced by decoders.
+	// MaxDecodedBytes bounds the total bytes of the decoded views' texts.
 	MaxDecodedBytes int
 }
 
@@ -34,57 +26,141 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Views returns the original text as the first view, followed by every
-// derived view that differs from the ones before it.
+// Views returns the original text as the first view (Name "original",
+// identity offsets), followed by every derived view that differs from the
+// views before it:
+//
+//   - "folded": NFKC, lower case, invisible and bidi-control characters
+//     removed, combining marks piled on ASCII letters removed, look-alike
+//     letters read as ASCII (see Canonical);
+//   - "leet" and "leet-l": the folded text with leetspeak words read as
+//     letters, '1' read as 'i' and as 'l';
+//   - "joined": the folded text with letters written apart joined
+//     ("b.o.m.b" → "bomb");
+//   - decoded views named by their chain of decoders ("base64", "hex",
+//     "percent", "html", "rot13", "percent>base64", "base64>rot13"): the
+//     text with each encoded segment replaced by its decoding, then
+//     folded. Decoding nests into decoded segments up to MaxDepth.
+//
+// Plain text gets at most a lower-cased "folded" view, which shares the
+// original's offsets (Identity reports true). Views never panics; every
+// derived view is valid UTF-8 and maps back into text with View.Original.
 func Views(text string, opt Options) []View {
-	opt = opt.withDefaults()
-	views := []View{{Name: "original", Text: text}}
-	if f, ok := fold(text); ok {
-		views = append(views, f)
-	}
-	return views
+	n := normalizer{opt: opt.withDefaults()}
+	return n.run(text)
 }
 
-// fold applies NFKC, lower-casing and removal of invisible characters,
-// returning ok=false when that changes nothing.
-func fold(text string) (View, bool) {
-	var b strings.Builder
-	b.Grow(len(text))
-	lo := make([]int32, 0, len(text))
-	hi := make([]int32, 0, len(text))
-	// Walk runes of the original, normalizing each independently so every
-	// output byte maps to the input rune it came from.
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		seg := text[i : i+size]
-		if r == utf8.RuneError && size == 1 {
-			seg = "\uFFFD"
+// normalizer holds the state of one call to Views.
+type normalizer struct {
+	opt    Options
+	views  []View
+	budget int
+	f      folder
+	d      decoding
+}
+
+// item is a decoded text waiting for nested decoding.
+type item struct {
+	raw     View // the decoded text before folding, mapped to the original
+	depth   int
+	regions []region
+}
+
+func (n *normalizer) full() bool { return len(n.views) >= n.opt.MaxViews }
+
+// add appends v unless it is empty, repeats an earlier view or the views
+// are full, and reports whether it did.
+func (n *normalizer) add(v View) bool {
+	if v.Text == "" || n.full() {
+		return false
+	}
+	for i := range n.views {
+		if n.views[i].Text == v.Text {
+			return false
 		}
-		if invisible(r) {
-			i += size
+	}
+	n.views = append(n.views, v)
+	return true
+}
+
+func (n *normalizer) run(text string) []View {
+	n.views = make([]View, 1, 4)
+	n.views[0] = View{Name: "original", Text: text}
+	n.budget = n.opt.MaxDecodedBytes
+
+	// Folding, then leetspeak and joined letters over the folded text.
+	flags := prescan(text)
+	base := n.views[0]
+	switch {
+	case flags&fNonASCII != 0:
+		n.f.track = true
+		if ft, changed := n.f.fold(text); changed {
+			base = View{Name: "folded", Text: ft, spans: n.f.m.finish(len(ft), len(text))}
+			n.add(base)
+			// Folding may have made letters of what prescan saw as other
+			// bytes: look at the folded text itself.
+			flags |= fLeet | fJoin
+		}
+	case flags&fUpper != 0:
+		base = View{Name: "folded", Text: lowerCopy(text)}
+		n.add(base)
+	}
+	if flags&fLeet != 0 {
+		if lt, ok, sawOne := leet(base.Text, 'i'); ok {
+			n.add(View{Name: "leet", Text: lt, spans: base.spans})
+			if sawOne {
+				lt, _, _ = leet(base.Text, 'l')
+				n.add(View{Name: "leet-l", Text: lt, spans: base.spans})
+			}
+		}
+	}
+	if flags&fJoin != 0 {
+		var jm mapping
+		if jt, ok := join(base.Text, &jm); ok {
+			n.add(View{Name: "joined", Text: jt, spans: compose(jm.spans, len(jt), &base)})
+		}
+	}
+
+	// Decoders, breadth first: every decoder on the original, then every
+	// decoder on the segments each of them decoded, and so on.
+	if flags&(fBase64|fHex|fPercent|fHTML|fRot13) == 0 {
+		return n.views
+	}
+	queue := []item{{raw: n.views[0], regions: []region{{0, len(text)}}}}
+	for len(queue) > 0 && !n.full() {
+		it := queue[0]
+		queue = queue[1:]
+		if it.depth >= n.opt.MaxDepth {
 			continue
 		}
-		out := strings.ToLower(norm.NFKC.String(seg))
-		for j := 0; j < len(out); j++ {
-			lo = append(lo, int32(i))
-			hi = append(hi, int32(i+size))
+		for k, dec := range decoders {
+			if n.full() || n.budget <= 0 {
+				break
+			}
+			if it.depth == 0 && flags&dec.flag == 0 {
+				continue
+			}
+			n.d.reset(n.budget)
+			if !n.d.run(k, it.raw.Text, it.regions) || len(n.d.out) > n.budget {
+				continue
+			}
+			name := dec.name
+			if it.depth > 0 {
+				name = it.raw.Name + ">" + dec.name
+			}
+			rawText := string(n.d.out)
+			n.budget -= len(rawText)
+			raw := View{Name: name, Text: rawText, spans: compose(n.d.m.finish(len(rawText), -1), len(rawText), &it.raw)}
+			v := raw
+			if ft, changed := n.f.fold(rawText); changed {
+				v = View{Name: name, Text: ft, spans: compose(n.f.m.finish(len(ft), len(rawText)), len(ft), &raw)}
+			}
+			if n.add(v) {
+				regions := make([]region, len(n.d.regions))
+				copy(regions, n.d.regions)
+				queue = append(queue, item{raw: raw, depth: it.depth + 1, regions: regions})
+			}
 		}
-		b.WriteString(out)
-		i += size
 	}
-	s := b.String()
-	if s == text {
-		return View{}, false
-	}
-	return NewView("folded", s, lo, hi), true
-}
-
-// invisible reports whether r renders as nothing: zero-width characters,
-// bidi controls and other format characters.
-func invisible(r rune) bool {
-	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u180e':
-		return true
-	}
-	return unicode.Is(unicode.Cf, r)
+	return n.views
 }

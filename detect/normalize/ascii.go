@@ -1,0 +1,52 @@
+package normalize
+
+import "encoding/binary"
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// upperMask returns 0x80 in each byte of the ASCII word w that is an
+// upper-case letter.
+func upperMask(w uint64) uint64 {
+	return (w + ones*(0x80-'A')) &^ (w + ones*(0x80-'Z'-1)) & highs
+}
+
+// asciiCase reports whether s has an ASCII upper-case letter and whether
+// it has a byte >= 0x80, eight bytes at a time.
+func asciiCase(s string) (upper, nonASCII bool) {
+	i := 0
+	var up uint64
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&highs != 0 {
+			return up != 0, true
+		}
+		up |= upperMask(w)
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return up != 0, true
+		}
+		if c-'A' < 26 {
+			up = 1
+		}
+	}
+	return up != 0, false
+}
+
+// lowerCopy returns the ASCII text s in lower case.
+func lowerCopy(s string) string {
+	b := make([]byte, len(s))
+	copy(b, s)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		binary.LittleEndian.PutUint64(b[i:], w|upperMask(w)>>2)
+	}
+	lowerASCII(b[i:])
+	return string(b)
+}

@@ -1,0 +1,307 @@
+package normalize
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// folder folds text: NFKC, lower case, removal of invisible characters and
+// of combining marks piled on ASCII letters, and confusable skeletons. It
+// copies lazily: text that folding leaves alone is never copied. A folder
+// is reused across calls to keep its buffers.
+type folder struct {
+	out        []byte
+	m          mapping
+	seg        []byte // scratch for one NFKC segment
+	track      bool   // build the mapping in m
+	building   bool   // out holds the folded prefix
+	prevLetter bool   // the last folded character is an ASCII letter
+}
+
+// fold returns the folded src and whether it differs from src. With track
+// set, f.m maps the folded text to src.
+func (f *folder) fold(src string) (string, bool) {
+	f.out = f.out[:0]
+	f.m.reset()
+	f.building = false
+	f.prevLetter = false
+	nfkcEnd := 0 // src[:nfkcEnd] is known to be NFKC
+	segEnd := 0  // end of the last segment normalized by hand
+	i := 0
+	for i < len(src) {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			j := i
+			if !f.building {
+				for j < len(src) && src[j] < utf8.RuneSelf && src[j]-'A' >= 26 {
+					j++
+				}
+				if j < len(src) && src[j] < utf8.RuneSelf {
+					f.begin(src, j) // an upper-case letter: start copying
+					i = j
+					continue
+				}
+				f.prevLetter = isASCIILetter(src[j-1])
+				i = j
+				continue
+			}
+			for j < len(src) && src[j] < utf8.RuneSelf {
+				j++
+			}
+			start := len(f.out)
+			f.out = append(f.out, src[i:j]...)
+			lowerASCII(f.out[start:])
+			if f.track {
+				f.m.lin(start, i)
+			}
+			f.prevLetter = isASCIILetter(src[j-1])
+			i = j
+			continue
+		}
+		if i >= nfkcEnd {
+			// A segment may start at the ASCII character before i (a base
+			// letter followed by a combining mark).
+			k := i
+			if k > segEnd && src[k-1] < utf8.RuneSelf {
+				k--
+			}
+			n := norm.NFKC.QuickSpanString(src[k:])
+			if k+n > i {
+				nfkcEnd = k + n
+			} else {
+				s := k + n
+				if s < i {
+					// Take back the ASCII letter already folded.
+					if f.building {
+						f.out = f.out[:len(f.out)-1]
+						f.m.truncate(len(f.out))
+					}
+				}
+				e := s + norm.NFKC.NextBoundaryInString(src[s:], true)
+				if e <= s {
+					e = s + 1
+				}
+				f.segment(src, s, e)
+				segEnd, nfkcEnd, i = e, e, e
+				continue
+			}
+		}
+		r, size := utf8.DecodeRuneInString(src[i:])
+		f.exact(src, i, r, size)
+		i += size
+	}
+	if !f.building {
+		return src, false
+	}
+	return string(f.out), true
+}
+
+// begin starts copying: src[:p] is unchanged by folding.
+func (f *folder) begin(src string, p int) {
+	f.building = true
+	f.out = append(f.out[:0], src[:p]...)
+	if f.track && p > 0 {
+		f.m.lin(0, 0)
+	}
+}
+
+// exact folds the rune r found at src[i:i+size].
+func (f *folder) exact(src string, i int, r rune, size int) {
+	if r == utf8.RuneError && size == 1 {
+		if !f.building {
+			f.begin(src, i)
+		}
+		f.emitRune(utf8.RuneError, i, i+1, false)
+		return
+	}
+	kind, to := foldRune(r, f.prevLetter)
+	switch kind {
+	case keep:
+		if f.building {
+			if f.track {
+				f.m.lin(len(f.out), i)
+			}
+			f.out = append(f.out, src[i:i+size]...)
+		}
+		f.prevLetter = false
+	case drop:
+		if !f.building {
+			f.begin(src, i)
+		}
+	default:
+		if !f.building {
+			f.begin(src, i)
+		}
+		f.emitRune(to, i, i+size, false)
+	}
+}
+
+// segment folds src[s:e], a segment that NFKC changes.
+func (f *folder) segment(src string, s, e int) {
+	seg := src[s:e]
+	if r, size := utf8.DecodeRuneInString(seg); size == len(seg) {
+		if c := parenthesized(r); c != 0 {
+			f.change(src, s)
+			f.emitRune(rune(c), s, e, false)
+			return
+		}
+	}
+	f.seg = norm.NFKC.AppendString(f.seg[:0], seg)
+	if string(f.seg) == seg || len(f.seg) > 4*len(seg)+8 {
+		// Not changed after all, or an expansion too large to accept
+		// (U+FDFA is 18 characters): fold the runes as they are.
+		for k := s; k < e; {
+			r, size := utf8.DecodeRuneInString(src[k:e])
+			f.exact(src, k, r, size)
+			k += size
+		}
+		return
+	}
+	f.change(src, s)
+	for k := 0; k < len(f.seg); {
+		r, size := utf8.DecodeRune(f.seg[k:])
+		k += size
+		kind, to := foldRune(r, f.prevLetter)
+		switch kind {
+		case keep:
+			f.emitRune(r, s, e, true)
+		case drop:
+		default:
+			f.emitRune(to, s, e, true)
+		}
+	}
+}
+
+// change starts copying at i if that has not happened yet.
+func (f *folder) change(src string, i int) {
+	if !f.building {
+		f.begin(src, i)
+	}
+}
+
+// emitRune appends r, mapped as a block onto src[o:oe].
+func (f *folder) emitRune(r rune, o, oe int, _ bool) {
+	if f.track {
+		f.m.block(len(f.out), o, oe)
+	}
+	if r < utf8.RuneSelf {
+		f.out = append(f.out, byte(r))
+		f.prevLetter = isASCIILetter(byte(r))
+		return
+	}
+	f.out = utf8.AppendRune(f.out, r)
+	f.prevLetter = false
+}
+
+// What foldRune does with a rune.
+const (
+	keep = iota // unchanged
+	drop        // removed
+	repl        // replaced by the returned rune
+)
+
+// foldRune folds one rune; afterLetter says whether the rune follows an
+// ASCII letter (so a combining mark on it is dropped).
+func foldRune(r rune, afterLetter bool) (int, rune) {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return repl, r + 'a' - 'A'
+		}
+		return keep, r
+	}
+	// Han, kana and Hangul syllables have no case, no look-alikes to fold
+	// and nothing invisible: the common non-Latin case costs two compares.
+	if r >= 0x3040 && r < 0xA000 && r != 0x3164 || r >= 0xAC00 && r < 0xD7A4 {
+		return keep, r
+	}
+	if invisible(r) {
+		return drop, 0
+	}
+	if afterLetter && r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Me) {
+		return drop, 0
+	}
+	if c := confusable(r); c != 0 {
+		return repl, rune(c)
+	}
+	if r >= 0x1F1E6 && r <= 0x1F1FF {
+		// Regional indicator symbols, which render as boxed letters.
+		return repl, 'a' + r - 0x1F1E6
+	}
+	if l := unicode.ToLower(r); l != r {
+		if c := confusable(l); c != 0 {
+			return repl, rune(c)
+		}
+		return repl, l
+	}
+	return keep, r
+}
+
+// parenthesized maps the parenthesized letters ⒜ and 🄐, which NFKC would
+// turn into "(a)", to their letter.
+func parenthesized(r rune) byte {
+	switch {
+	case r >= 0x249C && r <= 0x24B5:
+		return byte('a' + r - 0x249C)
+	case r >= 0x1F110 && r <= 0x1F129:
+		return byte('a' + r - 0x1F110)
+	}
+	return 0
+}
+
+// invisible reports whether r renders as nothing: zero-width characters,
+// joiners, bidi controls, the soft hyphen, tag characters, variation
+// selectors, fillers and other format characters.
+func invisible(r rune) bool {
+	switch {
+	case r < 0xAD:
+		return false
+	case r == 0xAD, r == 0x34F, r == 0x61C, r == 0x115F, r == 0x1160,
+		r == 0x17B4, r == 0x17B5, r == 0x180E, r == 0x3164, r == 0xFEFF, r == 0xFFA0:
+		return true
+	case r >= 0x180B && r <= 0x180F: // Mongolian variation selectors
+		return true
+	case r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E,
+		r >= 0x2060 && r <= 0x2064, r >= 0x2066 && r <= 0x206F:
+		return true
+	case r >= 0xFE00 && r <= 0xFE0F: // variation selectors
+		return true
+	case r >= 0xFFF0 && r <= 0xFFFB:
+		return true
+	case r >= 0x1D173 && r <= 0x1D17A: // musical formatting
+		return true
+	case r >= 0xE0000 && r <= 0xE0FFF: // tags and variation selectors supplement
+		return true
+	}
+	return false
+}
+
+func isASCIILetter(c byte) bool { return (c|0x20)-'a' < 26 }
+
+// lowerASCII lower-cases the ASCII letters of b in place.
+func lowerASCII(b []byte) {
+	for k, c := range b {
+		if c-'A' < 26 {
+			b[k] = c + 'a' - 'A'
+		}
+	}
+}
+
+// Canonical returns text folded for comparison: NFKC, lower case, without
+// invisible characters, with look-alike letters read as ASCII, but without
+// leetspeak. Two texts that differ only by such obfuscation have the same
+// canonical form. Text that is already canonical is returned as is, without
+// allocating.
+func Canonical(text string) string {
+	upper, nonASCII := asciiCase(text)
+	switch {
+	case nonASCII:
+		var f folder
+		s, _ := f.fold(text)
+		return s
+	case upper:
+		return lowerCopy(text)
+	}
+	return text
+}

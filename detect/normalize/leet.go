@@ -1,0 +1,249 @@
+package normalize
+
+// leetLetter maps the characters of leetspeak to the letter they stand
+// for; 0 for any other byte. '1' is read as 'i' here and as 'l' in the
+// "leet-l" view.
+var leetLetter = func() (t [256]byte) {
+	for _, p := range [...]string{"0o", "1i", "3e", "4a", "5s", "7t", "@a", "$s", "!i"} {
+		t[p[0]] = p[1]
+	}
+	return t
+}()
+
+func isLower(c byte) bool { return c-'a' < 26 }
+
+func isDigit(c byte) bool { return c-'0' < 10 }
+
+// leetTokenByte reports whether c can be part of a leet token.
+func leetTokenByte(c byte) bool { return isLower(c) || isDigit(c) || c == '@' || c == '$' || c == '!' }
+
+// leetQualifies reports whether the token tok (lower-case letters, digits,
+// '@', '$', '!') is a word written in leetspeak: it has at least two
+// letters and a leet character, no digit without a letter reading (2, 6, 8, 9),
+// is not hex-like (a hash or an id), and a leet character sits inside the
+// word ("b0mb", "k1ll", "cr@ck") or starts it ("3vil", "@nthrax", "$ex").
+// So "2 cups of 100 ml", "covid19", "mp3" and "4th" stay as written.
+// next is the byte after the token (0 at the end), used to spare e-mail
+// addresses ("bob@example.com").
+func leetQualifies(tok string, next byte) bool {
+	letters, leet, digits := 0, 0, 0
+	hexish := true
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case isLower(c):
+			letters++
+			if c > 'f' {
+				hexish = false
+			}
+		case isDigit(c):
+			digits++
+			if leetLetter[c] == 0 {
+				return false
+			}
+			leet++
+		default:
+			hexish = false
+			leet++
+		}
+	}
+	if letters < 2 || leet == 0 || hexish && digits >= 3 || len(tok) > 24 {
+		return false
+	}
+	if len(tok) > 2 && tok[0] == '0' && tok[1] == 'x' {
+		return false // a hex number
+	}
+	if len(tok) == 4 && isLower(tok[0]) && isLower(tok[3]) && tok[1] != '0' && isDigit(tok[1]) && isDigit(tok[2]) {
+		return false // a numeronym: i18n, l10n, a11y
+	}
+	for i := 1; i+1 < len(tok); i++ {
+		if tok[i] == '@' && (next == '.' || next == '-') {
+			return false // an e-mail address
+		}
+	}
+	// A leet character with a letter before it and one after it.
+	for i := 1; i+1 < len(tok); i++ {
+		if leetLetter[tok[i]] != 0 && isLower(tok[i-1]) {
+			j := i
+			for j < len(tok) && leetLetter[tok[j]] != 0 {
+				j++
+			}
+			if j < len(tok) && isLower(tok[j]) && j-i <= 3 {
+				return true
+			}
+		}
+	}
+	// A single leading leet character before the rest of the word.
+	c := tok[0]
+	if leetLetter[c] != 0 && c != '!' && len(tok) > 1 && isLower(tok[1]) {
+		need := 3
+		if c == '@' || c == '$' {
+			need = 2
+		}
+		return letters >= need
+	}
+	return false
+}
+
+// plausibleWord reports whether tok, once its leet characters are read as
+// letters, reads as an English-like word (by letter-pair cost), so random
+// identifiers and base64 do not make leet views.
+func plausibleWord(tok string, one byte) bool {
+	var buf [24]byte
+	w := buf[:0]
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if l := leetLetter[c]; l != 0 {
+			c = l
+			if tok[i] == '1' {
+				c = one
+			}
+		}
+		w = append(w, c)
+	}
+	cost, pairs := pairCost(string(w))
+	return pairs > 0 && cost <= maxLeetPairCost*pairs
+}
+
+// maxLeetPairCost is a little above maxPairCost: leet words are short, and
+// ambiguous readings ('1' as i or l) cost a little.
+const maxLeetPairCost = 56
+
+// leet returns src with the leetspeak words read as letters ('1' read as
+// one), whether anything changed and whether some word held a '1'. The
+// result has the same length as src, byte for byte.
+func leet(src string, one byte) (string, bool, bool) {
+	var out []byte
+	sawOne := false
+	i := 0
+	for i < len(src) {
+		if !leetTokenByte(src[i]) {
+			i++
+			continue
+		}
+		s := i
+		for i < len(src) && leetTokenByte(src[i]) {
+			i++
+		}
+		var next byte
+		if i < len(src) {
+			next = src[i]
+		}
+		tok := src[s:i]
+		if !leetQualifies(tok, next) || !plausibleWord(tok, 'i') && !plausibleWord(tok, 'l') {
+			continue
+		}
+		if out == nil {
+			out = []byte(src)
+		}
+		for k := 0; k < len(tok); k++ {
+			c := tok[k]
+			l := leetLetter[c]
+			if l == 0 || c == '!' && (k == 0 || k == len(tok)-1) {
+				continue
+			}
+			if c == '1' {
+				sawOne = true
+				l = one
+			}
+			out[s+k] = l
+		}
+	}
+	if out == nil {
+		return src, false, false
+	}
+	return string(out), true, sawOne
+}
+
+// isJoinSep reports whether c may separate the letters of a word written
+// spaced or dotted apart ("b o m b", "b.o.m.b", "b-o-m-b", "b_o_m_b").
+func isJoinSep(c byte) bool {
+	switch c {
+	case ' ', '.', '-', '_', '*', '~', '/', '\\', '|', ',', '+', '\t', '\'', '"', '`':
+		return true
+	}
+	return false
+}
+
+func isAlnumByte(c byte) bool { return classes[c]&cAlnum != 0 }
+
+// joinUnit reports whether src[i] stands alone as one letter of a spaced
+// word: a letter or leet character with no letter or digit beside it.
+func joinUnit(src string, i int) bool {
+	c := src[i]
+	if !isLower(c) && leetLetter[c] == 0 {
+		return false
+	}
+	return (i == 0 || !isAlnumByte(src[i-1])) && (i+1 == len(src) || !isAlnumByte(src[i+1]))
+}
+
+// join writes into m and returns src with runs of at least three single
+// letters (two of them real letters) separated by one to three separator
+// characters joined into words; leet characters in a run are read as
+// letters. It reports whether anything changed.
+func join(src string, m *mapping) (string, bool) {
+	var out []byte
+	copied := 0
+	for i := 0; i < len(src); i++ {
+		if !joinUnit(src, i) {
+			continue
+		}
+		units, letters := 1, 0
+		if isLower(src[i]) {
+			letters++
+		}
+		last := i
+		sep := ""
+		for {
+			k := last + 1
+			for k < len(src) && k-last-1 < 3 && isJoinSep(src[k]) {
+				k++
+			}
+			if k == last+1 || k >= len(src) || !joinUnit(src, k) {
+				break
+			}
+			// The letters of one word are set apart the same way.
+			if sep == "" {
+				sep = src[last+1 : k]
+			} else if src[last+1:k] != sep {
+				break
+			}
+			units++
+			if isLower(src[k]) {
+				letters++
+			}
+			last = k
+		}
+		if units < 3 || letters < 2 {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(src))
+		}
+		if i > copied {
+			m.lin(len(out), copied)
+			out = append(out, src[copied:i]...)
+		}
+		for k := i; k <= last; k++ {
+			if !joinUnit(src, k) {
+				continue
+			}
+			c := src[k]
+			if l := leetLetter[c]; l != 0 {
+				c = l
+			}
+			m.lin(len(out), k)
+			out = append(out, c)
+		}
+		copied = last + 1
+		i = last
+	}
+	if out == nil {
+		return src, false
+	}
+	if copied < len(src) {
+		m.lin(len(out), copied)
+		out = append(out, src[copied:]...)
+	}
+	return string(out), true
+}

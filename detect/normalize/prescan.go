@@ -1,0 +1,268 @@
+package normalize
+
+// What prescan found: which transforms can change the text. Each flag is a
+// superset of what the exact transform accepts, so a clear flag lets Views
+// skip that transform's own pass; a set flag only means "look closer".
+type scanFlags uint16
+
+const (
+	fUpper    scanFlags = 1 << iota // an ASCII upper-case letter
+	fNonASCII                       // a byte >= 0x80 (or invalid UTF-8)
+	fLeet                           // letters mixed with leet characters
+	fJoin                           // three single letters in a row
+	fBase64                         // a base64-like run
+	fHex                            // a hex token, \x escapes or hex pairs
+	fPercent                        // a %XX escape
+	fHTML                           // '&' starting a character reference
+	fRot13                          // a chunk that reads as rotated English
+)
+
+// Byte classes for prescan.
+const (
+	pLower   = 1 << iota // a-z
+	pUpper               // A-Z
+	pDigit               // 0-9
+	pLeetDig             // 0 1 3 4 5 7
+	pHex                 // 0-9 a-f A-F
+	pB64Sym              // + / - _
+	pSep                 // separators of spaced letters
+	pChunk               // rot13 chunk ends
+	pSpecial             // % & \ @ $ ! and bytes >= 0x80
+	pNonHex              // letters after f
+)
+
+const pAlnum = pLower | pUpper | pDigit
+
+var pclass = func() (t [256]uint16) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case b >= 'a' && b <= 'z':
+			t[c] |= pLower
+		case b >= 'A' && b <= 'Z':
+			t[c] |= pUpper
+		case b >= '0' && b <= '9':
+			t[c] |= pDigit
+		}
+		if leetLetter[b] != 0 && t[c]&pDigit != 0 {
+			t[c] |= pLeetDig
+		}
+		if classes[b]&cHex != 0 {
+			t[c] |= pHex
+		} else if classes[b]&cAlnum != 0 {
+			t[c] |= pNonHex
+		}
+		if b == '+' || b == '/' || b == '-' || b == '_' {
+			t[c] |= pB64Sym
+		}
+		if isJoinSep(b) {
+			t[c] |= pSep
+		}
+		if isChunkEnd(b) {
+			t[c] |= pChunk
+		}
+		switch {
+		case b == '%', b == '&', b == '\\', b == '@', b == '$', b == '!', b >= 0x80:
+			t[c] |= pSpecial
+		}
+	}
+	return t
+}()
+
+// rotGain[a*26+b] is the gain of reading the pair ab rotated by 13 (see
+// rot13Gain).
+var rotGain = func() (t [26 * 26]int16) {
+	for a := 0; a < 26; a++ {
+		for b := 0; b < 26; b++ {
+			t[a*26+b] = int16(bigramCost[a*26+b]) - int16(bigramCost[(a+13)%26*26+(b+13)%26])
+		}
+	}
+	return t
+}()
+
+// prescan reads s once and reports which transforms may change it.
+func prescan(s string) scanFlags {
+	var f scanFlags
+	n := len(s)
+	// rot13 probe of the current chunk
+	prev, gain, pairs, done := -1, 0, 0, false
+	// base64 run: alphanumeric tokens joined by + / - _
+	b64Start, b64Mixed := -1, false
+	// spaced letters and hex pairs
+	lastUnit, units, sepOnly := -1, 0, false
+	lastPair, pairRun := -1, 0
+	endChunk := func() {
+		if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
+			f |= fRot13
+		}
+		prev, gain, pairs, done = -1, 0, 0, false
+	}
+	i := 0
+	for i < n {
+		c := s[i]
+		k := pclass[c]
+		if k&pAlnum != 0 {
+			// An alphanumeric token.
+			t := i
+			or, orRest := k, uint16(0)
+			if k&pDigit == 0 {
+				x := int(c|0x20) - 'a'
+				if prev >= 0 && !done {
+					gain += int(rotGain[prev*26+x])
+					pairs++
+				}
+				prev = x
+			} else {
+				prev = -1
+			}
+			i++
+			if !done {
+				for i < n {
+					c = s[i]
+					k = pclass[c]
+					if k&pAlnum == 0 {
+						break
+					}
+					orRest |= k
+					if k&pDigit == 0 {
+						x := int(c|0x20) - 'a'
+						if prev >= 0 {
+							gain += int(rotGain[prev*26+x])
+							pairs++
+						}
+						prev = x
+					} else {
+						prev = -1
+					}
+					i++
+				}
+				if pairs >= rot13Probe && gain < 0 {
+					done = true
+				}
+			} else {
+				for i < n {
+					k = pclass[s[i]]
+					if k&pAlnum == 0 {
+						break
+					}
+					orRest |= k
+					i++
+				}
+			}
+			or |= orRest
+			prev = -1
+			if or&pUpper != 0 {
+				f |= fUpper
+			}
+			// base64
+			if b64Start < 0 {
+				b64Start = t
+				b64Mixed = or&pDigit != 0 || orRest&pUpper != 0
+			} else if or&(pDigit|pUpper) != 0 {
+				b64Mixed = true
+			}
+			// leetspeak: letters and leet digits in one token
+			if or&pLeetDig != 0 && or&(pLower|pUpper) != 0 {
+				f |= fLeet
+			}
+			// hex
+			l := i - t
+			if or&(pLower|pUpper) != 0 && l >= 8 {
+				if or&pNonHex == 0 || l > 2 && s[t] == '0' && s[t+1]|0x20 == 'x' {
+					f |= fHex
+				}
+			}
+			if l == 2 && or&pNonHex == 0 {
+				if lastPair >= 0 && t-lastPair == 1 && (s[lastPair] == ' ' || s[lastPair] == ':' || s[lastPair] == '-') {
+					pairRun++
+					if pairRun >= 4 {
+						f |= fHex
+					}
+				} else {
+					pairRun = 1
+				}
+				lastPair = i
+			} else {
+				pairRun = 0
+			}
+			// spaced letters
+			if l == 1 {
+				if lastUnit >= 0 && sepOnly && t-lastUnit <= 3 {
+					units++
+					if units >= 3 {
+						f |= fJoin
+					}
+				} else {
+					units = 1
+				}
+				lastUnit, sepOnly = i, true
+			} else {
+				units = 0
+			}
+			continue
+		}
+		// Not alphanumeric.
+		if k&pChunk != 0 {
+			endChunk()
+		} else {
+			prev = -1
+		}
+		if k&pB64Sym == 0 {
+			if b64Start >= 0 && b64Mixed && i-b64Start >= 6 {
+				f |= fBase64
+			}
+			b64Start = -1
+		} else {
+			if b64Start < 0 {
+				b64Start, b64Mixed = i, false
+			}
+			if c == '+' || c == '/' {
+				b64Mixed = true
+			}
+		}
+		if k&pSep == 0 {
+			sepOnly = false
+		}
+		if k&pSpecial != 0 {
+			switch {
+			case c >= 0x80:
+				f |= fNonASCII
+			case c == '%':
+				if i+2 < n && pclass[s[i+1]]&pHex != 0 && pclass[s[i+2]]&pHex != 0 {
+					f |= fPercent
+				}
+			case c == '&':
+				if i+1 < n && (s[i+1] == '#' || pclass[s[i+1]]&(pLower|pUpper) != 0) {
+					f |= fHTML
+				}
+			case c == '\\':
+				if i+1 < n && s[i+1] == 'x' {
+					f |= fHex
+				}
+			default: // @ $ !
+				before := i > 0 && pclass[s[i-1]]&pAlnum != 0
+				after := i+1 < n && pclass[s[i+1]]&pAlnum != 0
+				if before || after {
+					f |= fLeet
+				} else {
+					// A lone leet character can be a spaced letter.
+					if lastUnit >= 0 && sepOnly && i-lastUnit <= 3 {
+						units++
+						if units >= 3 {
+							f |= fJoin
+						}
+					} else {
+						units = 1
+					}
+					lastUnit, sepOnly = i+1, true
+				}
+			}
+		}
+		i++
+	}
+	if b64Start >= 0 && b64Mixed && n-b64Start >= 6 {
+		f |= fBase64
+	}
+	endChunk()
+	return f
+}
