@@ -139,6 +139,12 @@ type LlamaGuardConfig struct {
 	// effect in the "chat_prompt" and "completions" modes; in "chat" mode
 	// the server's chat template decides the prompt.
 	Codes []string `json:"codes,omitempty" yaml:"codes,omitempty"`
+	// Logprobs asks the server for the top log-probabilities of the answer
+	// tokens and scores an unsafe answer's findings with the probability
+	// of "unsafe" against "safe" at the verdict token (in [0.5, 1] for a
+	// greedy answer) instead of 1. Servers that do not return them (some
+	// Ollama versions) leave the score at 1.
+	Logprobs bool `json:"logprobs,omitempty" yaml:"logprobs,omitempty"`
 	// MaxTokens bounds the answer (default 20).
 	MaxTokens int `json:"max_tokens,omitempty" yaml:"max_tokens,omitempty"`
 }

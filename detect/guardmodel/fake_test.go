@@ -104,10 +104,21 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request) {
 	model, _ := req["model"].(string)
 	usage := `"usage":{"prompt_tokens":210,"completion_tokens":5,"total_tokens":215}`
 	a, _ := json.Marshal(answer)
+	// With logprobs requested, the "nerve agent" answer carries them:
+	// p(unsafe) = 0.9 against p(safe) = 0.1 at the verdict token, after a
+	// blank first token as Llama Guard 3 emits.
+	chatLP, complLP := "null", "null"
+	if req["logprobs"] != nil && strings.Contains(text, "nerve agent") {
+		chatLP = `{"content":[{"token":"\n\n","logprob":-0.0001,"bytes":[10,10],"top_logprobs":[{"token":"\n\n","logprob":-0.0001,"bytes":[10,10]}]},` +
+			`{"token":"unsafe","logprob":-0.10536051565782628,"bytes":[117,110,115,97,102,101],"top_logprobs":[{"token":"unsafe","logprob":-0.10536051565782628,"bytes":[117,110,115,97,102,101]},{"token":"safe","logprob":-2.3025850929940455,"bytes":[115,97,102,101]}]},` +
+			`{"token":"\n","logprob":-0.001,"bytes":[10],"top_logprobs":[]},{"token":"S9","logprob":-0.01,"bytes":[83,57],"top_logprobs":[]}]}`
+		complLP = `{"text_offset":[0,2,8,9],"token_logprobs":[-0.0001,-0.10536051565782628,-0.001,-0.01],"tokens":["\n\n","unsafe","\n","S9"],` +
+			`"top_logprobs":[{"\n\n":-0.0001},{"unsafe":-0.10536051565782628,"safe":-2.3025850929940455},{"\n":-0.001},{"S9":-0.01}]}`
+	}
 	if r.URL.Path == "/v1/chat/completions" {
-		fmt.Fprintf(w, `{"id":"chatcmpl-7a1c","object":"chat.completion","created":1732870000,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s,"tool_calls":[]},"logprobs":null,"finish_reason":"stop","stop_reason":null}],%s,"prompt_logprobs":null}`, model, a, usage)
+		fmt.Fprintf(w, `{"id":"chatcmpl-7a1c","object":"chat.completion","created":1732870000,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s,"tool_calls":[]},"logprobs":%s,"finish_reason":"stop","stop_reason":null}],%s,"prompt_logprobs":null}`, model, a, chatLP, usage)
 	} else {
-		fmt.Fprintf(w, `{"id":"cmpl-7a1c","object":"text_completion","created":1732870000,"model":%q,"choices":[{"index":0,"text":%s,"logprobs":null,"finish_reason":"stop","stop_reason":null}],%s}`, model, a, usage)
+		fmt.Fprintf(w, `{"id":"cmpl-7a1c","object":"text_completion","created":1732870000,"model":%q,"choices":[{"index":0,"text":%s,"logprobs":%s,"finish_reason":"stop","stop_reason":null}],%s}`, model, a, complLP, usage)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/warden-safety/warden/detect"
@@ -239,10 +240,21 @@ func newLlamaGuard(c *Config) *llamaGuard {
 	return lg
 }
 
+func (l *llamaGuard) chat(msgs []chatMessage) chatRequest {
+	r := chatRequest{Model: l.model, Messages: msgs, MaxTokens: l.cfg.MaxTokens}
+	if l.cfg.Logprobs {
+		r.Logprobs, r.TopLogprobs = true, topLogprobs
+	}
+	return r
+}
+
 func (l *llamaGuard) variant() string {
 	v := l.tmpl.Name + "/" + l.mode + "/" + l.role
 	if len(l.cfg.Codes) > 0 {
 		v += "/" + strings.Join(l.cfg.Codes, ",")
+	}
+	if l.cfg.Logprobs {
+		v += "/logprobs"
 	}
 	return v
 }
@@ -263,6 +275,8 @@ type chatRequest struct {
 	Temperature float64       `json:"temperature"`
 	MaxTokens   int           `json:"max_tokens"`
 	Stream      bool          `json:"stream"`
+	Logprobs    bool          `json:"logprobs,omitempty"`
+	TopLogprobs int           `json:"top_logprobs,omitempty"`
 }
 
 type completionRequest struct {
@@ -271,6 +285,84 @@ type completionRequest struct {
 	Temperature float64 `json:"temperature"`
 	MaxTokens   int     `json:"max_tokens"`
 	Stream      bool    `json:"stream"`
+	Logprobs    int     `json:"logprobs,omitempty"`
+}
+
+// topLogprobs is how many alternatives are asked for per token.
+const topLogprobs = 5
+
+type tokenLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+}
+
+// logprobs covers the chat shape (content: one entry per token with its
+// top alternatives) and the legacy completions shape (tokens and one map of
+// alternatives per token).
+type logprobs struct {
+	Content []struct {
+		tokenLogprob
+		TopLogprobs []tokenLogprob `json:"top_logprobs"`
+	} `json:"content"`
+	Tokens      []string             `json:"tokens"`
+	TopLogprobs []map[string]float64 `json:"top_logprobs"`
+}
+
+// unsafeProbability reads the probability that the verdict token is
+// "unsafe" rather than "safe", from the alternatives of the first token
+// that is not blank: p(unsafe) / (p(unsafe) + p(safe)). ok is false when
+// the alternatives do not include both words or the answer is unsafe.
+func (lp *logprobs) unsafeProbability() (p float64, ok bool) {
+	if lp == nil {
+		return 0, false
+	}
+	var alts map[string]float64
+	for i, c := range lp.Content {
+		if strings.TrimSpace(c.Token) == "" {
+			continue
+		}
+		alts = map[string]float64{}
+		for _, t := range lp.Content[i].TopLogprobs {
+			alts[t.Token] = t.Logprob
+		}
+		alts[c.Token] = c.Logprob
+		break
+	}
+	if alts == nil {
+		for i, t := range lp.Tokens {
+			if strings.TrimSpace(t) != "" && i < len(lp.TopLogprobs) {
+				alts = lp.TopLogprobs[i]
+				break
+			}
+		}
+	}
+	unsafe, safe := math.Inf(-1), math.Inf(-1)
+	for tok, l := range alts {
+		switch strings.ToLower(strings.TrimSpace(tok)) {
+		case "unsafe":
+			unsafe = logAdd(unsafe, l)
+		case "safe":
+			safe = logAdd(safe, l)
+		}
+	}
+	if math.IsInf(unsafe, -1) || math.IsNaN(unsafe) || math.IsNaN(safe) {
+		return 0, false
+	}
+	// p = 1 / (1 + exp(safe - unsafe)), exact when safe is -Inf.
+	p = 1 / (1 + math.Exp(safe-unsafe))
+	return p, p >= 0 && p <= 1
+}
+
+// logAdd returns log(exp(a) + exp(b)).
+func logAdd(a, b float64) float64 {
+	if math.IsInf(a, -1) {
+		return b
+	}
+	if math.IsInf(b, -1) {
+		return a
+	}
+	m := max(a, b)
+	return m + math.Log(math.Exp(a-m)+math.Exp(b-m))
 }
 
 // completionResponse covers both the chat and the completions shapes.
@@ -279,7 +371,8 @@ type completionResponse struct {
 		Message *struct {
 			Content *string `json:"content"`
 		} `json:"message"`
-		Text *string `json:"text"`
+		Text     *string   `json:"text"`
+		Logprobs *logprobs `json:"logprobs"`
 	} `json:"choices"`
 	Usage *struct {
 		PromptTokens     int `json:"prompt_tokens"`
@@ -306,13 +399,17 @@ func (l *llamaGuard) assess(ctx context.Context, g *Guard, text string) ([]detec
 			}
 			msgs = append(msgs, chatMessage{Role: r, Content: m.Content})
 		}
-		path, body = "/v1/chat/completions", chatRequest{Model: l.model, Messages: msgs, MaxTokens: l.cfg.MaxTokens}
+		path, body = "/v1/chat/completions", l.chat(msgs)
 	case ModeChatPrompt:
 		p := l.tmpl.Render(turns, l.role, l.cfg.Codes, false)
-		path, body = "/v1/chat/completions", chatRequest{Model: l.model, Messages: []chatMessage{{Role: "user", Content: p}}, MaxTokens: l.cfg.MaxTokens}
+		path, body = "/v1/chat/completions", l.chat([]chatMessage{{Role: "user", Content: p}})
 	default:
 		p := l.tmpl.Render(turns, l.role, l.cfg.Codes, true)
-		path, body = "/v1/completions", completionRequest{Model: l.model, Prompt: p, MaxTokens: l.cfg.MaxTokens}
+		req := completionRequest{Model: l.model, Prompt: p, MaxTokens: l.cfg.MaxTokens}
+		if l.cfg.Logprobs {
+			req.Logprobs = topLogprobs
+		}
+		path, body = "/v1/completions", req
 	}
 	var resp completionResponse
 	if err := g.post(ctx, path, body, &resp); err != nil {
@@ -325,7 +422,8 @@ func (l *llamaGuard) assess(ctx context.Context, g *Guard, text string) ([]detec
 		return nil, g.errorf(ErrMalformed, 0, "response has no choices")
 	}
 	var answer *string
-	if ch := resp.Choices[0]; ch.Message != nil && ch.Message.Content != nil {
+	ch := resp.Choices[0]
+	if ch.Message != nil && ch.Message.Content != nil {
 		answer = ch.Message.Content
 	} else if ch.Text != nil {
 		answer = ch.Text
@@ -337,12 +435,18 @@ func (l *llamaGuard) assess(ctx context.Context, g *Guard, text string) ([]detec
 	if err != nil {
 		return nil, g.errorf(ErrMalformed, 0, "parse answer: %v", err)
 	}
+	score, how := 1.0, ""
+	if l.cfg.Logprobs && a.Unsafe {
+		if p, ok := ch.Logprobs.unsafeProbability(); ok {
+			score, how = p, fmt.Sprintf(" (p=%.3f)", p)
+		}
+	}
 	var out []detect.Finding
 	for _, code := range a.Codes {
 		c, _ := hazard.FromLlamaGuard(code)
 		out = append(out, detect.Finding{
-			Category: c, Score: 1, Whole: true, Detector: g.name, View: "original", Rule: code,
-			Explanation: fmt.Sprintf("%s judged the %s message unsafe: %s %s", l.tmpl.Name, l.role, code, categoryNames[code]),
+			Category: c, Score: score, Whole: true, Detector: g.name, View: "original", Rule: code,
+			Explanation: fmt.Sprintf("%s judged the %s message unsafe: %s %s%s", l.tmpl.Name, l.role, code, categoryNames[code], how),
 		})
 	}
 	return out, nil

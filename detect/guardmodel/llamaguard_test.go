@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -448,5 +449,37 @@ func TestConcurrentScans(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestLlamaGuardLogprobs(t *testing.T) {
+	srv := newFakeLLM(t)
+	for _, mode := range []string{guardmodel.ModeChat, guardmodel.ModeCompletions} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := lgConfig(srv.srv.URL)
+			cfg.LlamaGuard.Mode = mode
+			cfg.LlamaGuard.Logprobs = true
+			g := mustGuard(t, cfg)
+			fs, err := scan(t, context.Background(), g, "a nerve agent")
+			if err != nil || len(fs) != 1 || math.Abs(fs[0].Score-0.9) > 1e-9 || !strings.HasSuffix(fs[0].Explanation, "(p=0.900)") {
+				t.Fatalf("findings %+v err %v", fs, err)
+			}
+			_, _, body := srv.lastRequest()
+			if mode == guardmodel.ModeChat && (body["logprobs"] != true || body["top_logprobs"] != 5.0) ||
+				mode == guardmodel.ModeCompletions && body["logprobs"] != 5.0 {
+				t.Fatalf("request %v", body)
+			}
+			// A server that returns no logprobs leaves the score at 1.
+			fs, err = scan(t, context.Background(), g, "an insult")
+			if err != nil || len(fs) != 2 || fs[0].Score != 1 {
+				t.Fatalf("without logprobs: %+v %v", fs, err)
+			}
+		})
+	}
+	// Without the option the request asks for none and the score is 1.
+	g := mustGuard(t, lgConfig(srv.srv.URL))
+	fs, _ := scan(t, context.Background(), g, "a nerve agent")
+	if _, _, body := srv.lastRequest(); body["logprobs"] != nil || len(fs) != 1 || fs[0].Score != 1 {
+		t.Fatalf("default: %v %+v", body, fs)
 	}
 }
