@@ -155,6 +155,49 @@ func Sweep(scores []float64, labels []bool, thresholds []float64) []Point {
 	return out
 }
 
+// BestF1 returns the operating point with the highest F1 among the
+// thresholds equal to a score in the data (the only thresholds where the
+// confusion changes); ties go to the higher threshold, which flags less.
+// ok is false when there are no positives.
+func BestF1(scores []float64, labels []bool) (best Point, ok bool) {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	items := make([]item, len(scores))
+	positives := 0
+	for i, s := range scores {
+		items[i] = item{key(s), labels[i]}
+		if labels[i] {
+			positives++
+		}
+	}
+	if positives == 0 {
+		return Point{}, false
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
+	var c Confusion
+	c.FN, c.TN = positives, len(items)-positives
+	bestF1 := -1.0
+	for i := 0; i < len(items); {
+		s := items[i].s
+		for ; i < len(items) && items[i].s == s; i++ {
+			if items[i].pos {
+				c.TP++
+				c.FN--
+			} else {
+				c.FP++
+				c.TN--
+			}
+		}
+		if f := c.F1(); f > bestF1 && !math.IsInf(s, -1) {
+			bestF1 = f
+			best = Point{Threshold: s, Confusion: c, Precision: c.Precision(), Recall: c.Recall(), F1: f, FPR: c.FPR()}
+		}
+	}
+	return best, bestF1 >= 0
+}
+
 // DefaultSweep is 0.1, 0.2, …, 0.9.
 func DefaultSweep() []float64 {
 	out := make([]float64, 9)

@@ -112,3 +112,26 @@ func TestSweep(t *testing.T) {
 		t.Errorf("DefaultSweep = %v", d)
 	}
 }
+
+func TestBestF1(t *testing.T) {
+	T, F := true, false
+	// Thresholds: 0.9 → TP1 FP0 FN2: F1 2/4 = 0.5; 0.8 → TP1 FP1 FN2: 2/5;
+	// 0.7 → TP2 FP1 FN1: 4/6; 0.6 → TP3 FP1: 6/7 (best); 0.2 → TP3 FP2: 6/8.
+	p, ok := eval.BestF1([]float64{0.9, 0.8, 0.7, 0.6, 0.2}, []bool{T, F, T, T, F})
+	if !ok || p.Threshold != 0.6 || !near(p.F1, 6.0/7) || p.Confusion != (eval.Confusion{TP: 3, FP: 1, TN: 1}) {
+		t.Fatalf("BestF1 = %+v, %v", p, ok)
+	}
+	// Equal F1: the higher threshold wins. 0.9 → TP1 FN1: 2/3; 0.5 → TP2 FP2: 4/6.
+	p, _ = eval.BestF1([]float64{0.9, 0.5, 0.5, 0.5}, []bool{T, T, F, F})
+	if p.Threshold != 0.9 {
+		t.Fatalf("tie: %+v", p)
+	}
+	if _, ok := eval.BestF1([]float64{0.3}, []bool{F}); ok {
+		t.Fatal("no positives gave a point")
+	}
+	// A positive with a NaN score is never reached by a threshold.
+	p, _ = eval.BestF1([]float64{math.NaN(), 0.4}, []bool{T, F})
+	if p.Threshold != 0.4 || p.F1 != 0 {
+		t.Fatalf("nan: %+v", p)
+	}
+}

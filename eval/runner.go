@@ -129,6 +129,13 @@ type Metrics struct {
 	Negatives int `json:"negatives"`
 	// AUPRC is the average precision; nil when there are no positives.
 	AUPRC *float64 `json:"auprc"`
+	// BestF1 is the threshold, among the scores seen, with the highest F1
+	// (nil when there are no positives): a starting point for tuning the
+	// policy's per-category thresholds, to be checked on held-out data.
+	BestF1 *Point `json:"best_f1,omitempty"`
+	// Sweep is the threshold sweep (per category only; the overall sweep is
+	// Report.Sweep).
+	Sweep []Point `json:"sweep,omitempty"`
 }
 
 // CategoryMetrics are the measures for one category. Its positives are the
@@ -262,7 +269,7 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 		scores = append(scores, results[i].Unsafe)
 		labels = append(labels, examples[i].Unsafe)
 	}
-	rep.Overall = metricsOf(scores, labels, th)
+	rep.Overall = metricsOf(scores, labels, th, nil)
 	rep.Positives, rep.Negatives = rep.Overall.Positives, rep.Overall.Negatives
 	rep.Sweep = Sweep(scores, labels, sweep)
 
@@ -287,7 +294,7 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 		if pos == 0 {
 			continue
 		}
-		rep.Categories = append(rep.Categories, CategoryMetrics{Category: c, Metrics: metricsOf(cs, cl, th)})
+		rep.Categories = append(rep.Categories, CategoryMetrics{Category: c, Metrics: metricsOf(cs, cl, th, sweep)})
 	}
 
 	// Timing.
@@ -348,8 +355,14 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 	return rep
 }
 
-func metricsOf(scores []float64, labels []bool, th float64) Metrics {
+func metricsOf(scores []float64, labels []bool, th float64, sweep []float64) Metrics {
 	m := Metrics{Point: PointAt(scores, labels, th)}
+	if sweep != nil {
+		m.Sweep = Sweep(scores, labels, sweep)
+	}
+	if b, ok := BestF1(scores, labels); ok {
+		m.BestF1 = &b
+	}
 	m.Positives = m.TP + m.FN
 	m.Negatives = m.FP + m.TN
 	if ap, ok := AveragePrecision(scores, labels); ok {

@@ -84,6 +84,13 @@ func TestRunnerReport(t *testing.T) {
 	if h := byCat[hazard.Hate]; h.Confusion != (eval.Confusion{TP: 1, FN: 1, TN: 3}) || !near(*h.AUPRC, 1) {
 		t.Errorf("hate %+v", h)
 	}
+	// Hate's best F1 is at 0.2, where both positives and no negative pass.
+	if h := byCat[hazard.Hate]; h.BestF1 == nil || h.BestF1.Threshold != 0.2 || h.BestF1.F1 != 1 || len(h.Sweep) != 9 || h.Sweep[1].TP != 2 {
+		t.Errorf("hate best F1 %+v sweep %+v", h.BestF1, h.Sweep)
+	}
+	if rep.Overall.Sweep != nil || rep.Overall.BestF1 == nil {
+		t.Errorf("overall sweep belongs in Report.Sweep; best F1 %+v", rep.Overall.BestF1)
+	}
 	// cyber_attacks is counted through its child category.
 	if c := byCat[hazard.CyberAttacks]; c.Positives != 1 || c.TP != 1 {
 		t.Errorf("cyber %+v", c)

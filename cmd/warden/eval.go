@@ -41,7 +41,10 @@ line, unless --skip-bad is given, which counts and reports bad lines.
 A text's unsafe score is the highest score over the content categories and
 prompt_injection (pii and secrets are data-leak categories and do not count).
 The report gives precision, recall, F1, false-positive rate and AUPRC
-(average precision) overall and per labelled category, a threshold sweep,
+(average precision) overall and per labelled category, the best-F1
+threshold among the scores seen (written F1@threshold; check it on
+held-out data before putting it in a policy), a threshold sweep (per
+category too in --json),
 scan latency and the slowest examples. Slow examples are named by line
 number and a short SHA-256 of the text, never by the text: eval sets are
 mostly harmful prompts and a timing table has no need to print them.
@@ -235,10 +238,14 @@ func printEval(w io.Writer, o *evalOutput) {
 	fmt.Fprintf(w, "\nthreshold %.2f\n\n", r.Threshold)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tPOS\tNEG\tPRECISION\tRECALL\tF1\tFPR\tAUPRC\tTP\tFP\tTN\tFN\t")
+	fmt.Fprintln(tw, "\tPOS\tNEG\tPRECISION\tRECALL\tF1\tFPR\tAUPRC\tTP\tFP\tTN\tFN\tBEST F1\t")
 	row := func(name string, m eval.Metrics) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%d\t%d\t%d\t%d\t\n", name, m.Positives, m.Negatives,
-			m.Precision, m.Recall, m.F1, m.FPR, auprc(m.AUPRC), m.TP, m.FP, m.TN, m.FN)
+		best := "-"
+		if m.BestF1 != nil {
+			best = fmt.Sprintf("%.3f@%.3g", m.BestF1.F1, m.BestF1.Threshold)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%d\t%d\t%d\t%d\t%s\t\n", name, m.Positives, m.Negatives,
+			m.Precision, m.Recall, m.F1, m.FPR, auprc(m.AUPRC), m.TP, m.FP, m.TN, m.FN, best)
 	}
 	row("overall", r.Overall)
 	for _, c := range r.Categories {
