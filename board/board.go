@@ -39,17 +39,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OnChange, when set, is called (without locks held) after a statement
+	// is enforced, whether this replica or another accepted it. Wire a
+	// policy statement to the policy Loader's Reload channel so an
+	// approved policy file is picked up at once.
+	OnChange func(kind Kind, digest string)
 }
 
 // Board enforces what the trustees signed. It is safe for concurrent use.
 type Board struct {
-	store  Store
-	owns   bool // Close closes the store
-	audit  Auditor
-	log    *slog.Logger
-	now    func() time.Time
-	meter  *Meter
-	closed chan struct{} // a closed channel, returned by HaltSignal when halted
+	store    Store
+	owns     bool // Close closes the store
+	audit    Auditor
+	log      *slog.Logger
+	now      func() time.Time
+	meter    *Meter
+	onChange func(Kind, string)
+	closed   chan struct{} // a closed channel, returned by HaltSignal when halted
 
 	// submit serializes Submit and sync (store I/O included); mu guards
 	// st, lastSeq and subs and is never held during I/O.
@@ -68,7 +74,7 @@ type Board struct {
 // verifying each again, and starts following the store for statements
 // other replicas accept. It fails if no charter is installed.
 func Open(ctx context.Context, cfg Config) (*Board, error) {
-	b := &Board{store: cfg.Store, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now,
+	b := &Board{store: cfg.Store, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, onChange: cfg.OnChange,
 		closed: make(chan struct{}), st: newState(), subs: map[[2]string]chan struct{}{}, noted: map[string]bool{}}
 	close(b.closed)
 	if b.log == nil {
@@ -167,6 +173,12 @@ func (b *Board) syncLocked(ctx context.Context) error {
 		return err
 	}
 	var recs []audit.Record
+	var changed []*verified
+	defer func() {
+		for _, v := range changed {
+			b.changed(v)
+		}
+	}()
 	for _, e := range entries {
 		b.mu.Lock()
 		v, err := b.st.verify(e.Envelope, e.AcceptedAt)
@@ -185,6 +197,7 @@ func (b *Board) syncLocked(ctx context.Context) error {
 		change := b.st.apply(v, e.Seq, e.AcceptedAt)
 		b.notifyHaltsLocked()
 		b.mu.Unlock()
+		changed = append(changed, v)
 		recs = append(recs, b.statementRecord(v, nil, "applied", "accepted by a replica at "+e.AcceptedAt.UTC().Format(time.RFC3339)),
 			b.enforceRecord(v.stmt, v.digest, change))
 	}
@@ -301,6 +314,7 @@ func (b *Board) submitLocked(ctx context.Context, env *Envelope) (*Result, error
 		res.Status = "accepted"
 		res.Message = change
 		b.record(ctx, b.statementRecord(v, nil, "accepted", change), b.enforceRecord(v.stmt, v.digest, change))
+		b.changed(v)
 		return res, nil
 	}
 }
@@ -331,6 +345,12 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+func (b *Board) changed(v *verified) {
+	if b.onChange != nil {
+		b.onChange(v.stmt.Type, v.digest)
+	}
 }
 
 // notifyHaltsLocked closes the HaltSignal channels of every (model, route)

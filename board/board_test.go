@@ -264,8 +264,8 @@ func TestMeterCommitments(t *testing.T) {
 		}
 	}
 	for k, want := range map[string]float64{
-		"warden_board_commitment_promised_ratio,commitment=safety-compute": 0.2,
-		"warden_board_commitment_met,commitment=safety-compute":            1,
+		"warden_board_commitment_promised_ratio,commitment=safety-compute":   0.2,
+		"warden_board_commitment_met,commitment=safety-compute":              1,
 		"warden_board_tokens_total,direction=prompt,kind=served,model=gpt-x": 600,
 		"warden_board_meter_invalid_total":                                   2,
 		"warden_board_charter_version,deployment=prod":                       1,

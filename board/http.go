@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -18,6 +19,7 @@ import (
 //	GET  /board/status       Status with pending statements
 //	GET  /board/history      the accepted statements in order
 //	GET  /board/commitments  commitments, promised against measured, and token counts
+//	GET  /board/admit?model=M&route=R  whether a request would be admitted now
 //
 // Submissions need no other authentication: a statement counts only with
 // the trustees' signatures it carries.
@@ -39,7 +41,27 @@ func (b *Board) Handler() http.Handler {
 	mux.HandleFunc("GET /board/commitments", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, CommitmentsResponse{Commitments: b.meter.Commitments(), Tokens: b.meter.Tokens()})
 	})
+	mux.HandleFunc("GET /board/admit", func(w http.ResponseWriter, r *http.Request) {
+		model, route := r.URL.Query().Get("model"), r.URL.Query().Get("route")
+		if model == "" {
+			writeError(w, http.StatusBadRequest, "invalid", "query parameter model is required")
+			return
+		}
+		ar := AdmitResponse{Model: model, Route: route, Admitted: true}
+		if err := b.Admit(r.Context(), model, route); err != nil {
+			ar.Admitted, ar.Reason = false, err.Error()
+		}
+		writeJSON(w, http.StatusOK, ar)
+	})
 	return mux
+}
+
+// AdmitResponse is the body of GET /board/admit.
+type AdmitResponse struct {
+	Model    string `json:"model"`
+	Route    string `json:"route"`
+	Admitted bool   `json:"admitted"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // CommitmentsResponse is the body of GET /board/commitments.
@@ -162,6 +184,14 @@ func (c *Client) History(ctx context.Context) ([]HistoryEntry, error) {
 	}
 	_, err := c.do(ctx, http.MethodGet, "/board/history", nil, &h)
 	return h.History, err
+}
+
+// Admit asks whether the board would admit a request for model on route.
+func (c *Client) Admit(ctx context.Context, model, route string) (AdmitResponse, error) {
+	var ar AdmitResponse
+	q := url.Values{"model": {model}, "route": {route}}
+	_, err := c.do(ctx, http.MethodGet, "/board/admit?"+q.Encode(), nil, &ar)
+	return ar, err
 }
 
 // Commitments fetches the commitments report.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -151,7 +152,10 @@ func Summarize(s *Statement) string {
 	case KindResume:
 		return fmt.Sprintf("resume %s: %s", s.Resume.Scope, s.Resume.Reason)
 	case KindCharter:
-		return fmt.Sprintf("charter version %d: trustees %v, thresholds %v, expires %s", s.Version, s.Charter.TrusteeNames(), s.Charter.Thresholds, s.Charter.Expires.UTC().Format(time.RFC3339))
+		th := s.Charter.Thresholds
+		return fmt.Sprintf("charter version %d for %s: trustees %s; signatures needed: policy %d, release %d, halt %d, resume %d, charter %d; expires %s",
+			s.Version, s.Deployment, strings.Join(s.Charter.TrusteeNames(), ", "), th[KindPolicy], th[KindRelease], th[KindHalt], th[KindResume], th[KindCharter],
+			s.Charter.Expires.UTC().Format(time.RFC3339))
 	}
 	return string(s.Type)
 }
