@@ -119,7 +119,7 @@ func compileCondition(src string) (*condition, []celIssue) {
 // optional verdict, so a condition that reads only request.tenant costs no
 // map building.
 type activation struct {
-	req     *Request
+	req     Request
 	v       *detect.Verdict
 	scores  map[string]float64
 	flagged []string

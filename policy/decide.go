@@ -81,7 +81,7 @@ func (p *Policy) settingsFor(req *Request, v *detect.Verdict) (*settings, string
 		}
 		if r.cond != nil {
 			if act == nil {
-				act = &activation{req: req, v: v}
+				act = &activation{req: *req, v: v}
 			}
 			ok, err := r.cond.eval(act)
 			if err != nil {
@@ -117,7 +117,7 @@ func (p *Policy) candidates(req *Request, buf []*settings) []*settings {
 				continue
 			}
 			if act == nil {
-				act = &activation{req: req}
+				act = &activation{req: *req}
 			}
 			ok, err := r.cond.eval(act)
 			if err != nil {

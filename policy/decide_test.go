@@ -3,6 +3,7 @@ package policy_test
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
@@ -353,5 +354,54 @@ func TestDigestCanonical(t *testing.T) {
 	}
 	if len(a.Digest()) != len("sha256:")+64 {
 		t.Errorf("digest %q", a.Digest())
+	}
+}
+
+func TestCELCostLimit(t *testing.T) {
+	doc := `
+version: "1"
+defaults:
+  fail_mode: %s
+  input: {hate: flag}
+rules:
+  - name: quadratic
+    match:
+      when: request.metadata.all(a, request.metadata.all(b, a + b != "x"))
+    input: {hate: allow}
+`
+	meta := map[string]string{}
+	for i := 0; i < 300; i++ {
+		meta[string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+	}
+	req := policy.Request{Stage: policy.Input, Metadata: meta}
+	v := verdict(map[hazard.Category]float64{hazard.Hate: 0.9})
+
+	closed := mustParse(t, strings.Replace(doc, "%s", "closed", 1))
+	d := closed.Decide(req, v)
+	if d.Action != policy.Block || d.Rule != "quadratic" || !strings.Contains(d.Reason, "cost") {
+		t.Errorf("closed: %+v, want block by quadratic for exceeding the cost limit", d)
+	}
+	open := mustParse(t, strings.Replace(doc, "%s", "open", 1))
+	if d := open.Decide(req, v); d.Action != policy.Flag || d.Rule != "default" {
+		t.Errorf("open: %+v, want the rule skipped", d)
+	}
+	// With a small map the same condition evaluates and matches.
+	req.Metadata = map[string]string{"k": "v"}
+	if d := closed.Decide(req, v); d.Action != policy.Allow || d.Rule != "quadratic" {
+		t.Errorf("small map: %+v", d)
+	}
+}
+
+func TestDecideAllocs(t *testing.T) {
+	// The common case, a clean text under a policy without conditions,
+	// must not allocate.
+	p := policy.Default()
+	req := policy.Request{Route: "/v1/chat/completions", Model: "m", Tenant: "t", Stage: policy.Input}
+	v := verdict(map[hazard.Category]float64{hazard.Hate: 0.1})
+	if n := testing.AllocsPerRun(100, func() { p.Decide(req, v) }); n != 0 {
+		t.Errorf("Decide on a clean verdict allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { p.Checks(req) }); n != 0 {
+		t.Errorf("Checks allocates %v times", n)
 	}
 }

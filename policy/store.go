@@ -75,7 +75,8 @@ type Loader struct {
 	Logger *slog.Logger
 	// Store receives accepted policies.
 	Store *Store
-	// OnChange, when set, is called after a new policy is swapped in.
+	// OnChange, when set, is called after a new policy is swapped in
+	// (while loads are serialized: it must not call Load).
 	OnChange func(old, new *Policy)
 
 	// Interval between polls of the file in Watch (default 1s).

@@ -216,9 +216,10 @@ func compareLadders(c, k []tier) []string {
 		}
 		tc, tk := tierAt(c, s), tierAt(k, s)
 		ac, ak := actionOf(tc), actionOf(tk)
+		// An escalation ends in flag (the guard clears the text) or in its
+		// then action (the guard flags it); the same guard gives the same
+		// answer under both policies.
 		switch {
-		case ac.Strength() < ak.Strength():
-			out = append(out, fmt.Sprintf("at score %g %s becomes %s", s, ak, ac))
 		case ac == Escalate && ak == Escalate:
 			if tc.Guard != tk.Guard {
 				out = append(out, fmt.Sprintf("at score %g escalates to guard %q instead of %q", s, tc.Guard, tk.Guard))
@@ -226,6 +227,16 @@ func compareLadders(c, k []tier) []string {
 			if tc.Then.Strength() < tk.Then.Strength() {
 				out = append(out, fmt.Sprintf("at score %g escalation then %s becomes %s", s, tk.Then, tc.Then))
 			}
+		case ac == Escalate:
+			if ak.Strength() > Flag.Strength() {
+				out = append(out, fmt.Sprintf("at score %g %s becomes escalate (the guard may clear it)", s, ak))
+			}
+		case ak == Escalate:
+			if ac.Strength() < tk.Then.Strength() {
+				out = append(out, fmt.Sprintf("at score %g escalate (then %s) becomes %s", s, tk.Then, ac))
+			}
+		case ac.Strength() < ak.Strength():
+			out = append(out, fmt.Sprintf("at score %g %s becomes %s", s, ak, ac))
 		}
 	}
 	return out

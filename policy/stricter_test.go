@@ -46,6 +46,9 @@ func TestStricter(t *testing.T) {
 		{name: "more hold back", candidate: strings.Replace(baseStrict, "hold_back: 200", "hold_back: 400", 1), stricter: true},
 		{name: "log content", candidate: strings.Replace(baseStrict, "hold_back: 200", "hold_back: 200\n  log_content: true", 1), reason: "log_content: enabled"},
 		{name: "escalate replaces block", candidate: strings.Replace(baseStrict, "    cbrn_weapons: block\n    self_harm", "    cbrn_weapons: escalate\n    self_harm", 1), reason: "block becomes escalate"},
+		{name: "escalate replaces flag", candidate: strings.Replace(baseStrict, `"*": flag`, `"*": escalate`, 1), stricter: true},
+		{name: "redact replaces escalate then block", candidate: strings.Replace(baseStrict, "self_harm: {action: escalate, threshold: 0.4}", "self_harm: {action: redact, threshold: 0.4}", 1), reason: "at score 0.4 escalate (then block) becomes redact"},
+		{name: "escalation added on output", candidate: strings.Replace(baseStrict, "  output:\n    cbrn_weapons: block", "  output:\n    cbrn_weapons: block\n    pii: escalate", 1), stricter: true},
 		{name: "block replaces escalate", candidate: strings.Replace(baseStrict, "self_harm: {action: escalate, threshold: 0.4}", "self_harm: {action: block, threshold: 0.4}", 1), stricter: true},
 		{name: "escalation then weaker", candidate: strings.Replace(baseStrict, "self_harm: {action: escalate, threshold: 0.4}", "self_harm: {action: escalate, threshold: 0.4, then: flag}", 1), reason: "escalation then block becomes flag"},
 		{name: "other guard", candidate: strings.Replace(baseStrict, "guard: lg", "guard: other", 1), reason: `escalates to guard "other" instead of "lg"`},
@@ -57,7 +60,7 @@ func TestStricter(t *testing.T) {
 		{name: "new rule with star lowering an escalation threshold", candidate: baseStrict + `  - name: kids2
     match: {tenant: kids}
     input: {"*": block}
-`, reason: `candidate rule "kids2" vs current defaults: input self_harm: at score 0.4 escalate becomes allow`},
+`, reason: `candidate rule "kids2" vs current defaults: input self_harm: at score 0.4 escalate (then block) becomes allow`},
 		{name: "new weaker rule for another tenant", candidate: baseStrict + `  - name: lab
     match: {tenant: lab}
     input: {cbrn_weapons: flag}
