@@ -354,6 +354,9 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 			if !mixed || tokEnd-s < 8 || e-s < 6 {
 				continue
 			}
+			if e-s < 16 && hyphenatedWord(src[s:e]) {
+				continue // "Quick-Curl", "snake_case_name"
+			}
 			if d.tryBase64(src, s, tokEnd) {
 				found = true
 			}
@@ -363,6 +366,21 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 		d.copyTo(src, len(src))
 	}
 	return found
+}
+
+// hyphenatedWord reports whether tok is letters joined by '-' or '_' (no
+// digit, no '+' or '/'): prose or an identifier rather than base64.
+func hyphenatedWord(tok string) bool {
+	joined := false
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case c == '-' || c == '_':
+			joined = true
+		case classes[c]&cAlnum == 0 || classes[c]&cDigit != 0:
+			return false
+		}
+	}
+	return joined
 }
 
 // tryBase64 decodes the token src[s:e] into d when it decodes to text.
@@ -581,11 +599,12 @@ func (d *decoding) tryHexUnits(src string, s, e, width, off int) int {
 }
 
 // decodePercentCandidates decodes %XX escapes. A run of escapes whose bytes
-// are not valid UTF-8 stays encoded. The view is kept only when some escape
-// hides a letter, a digit or non-ASCII text, or there are four escapes or
-// more, so a URL with a lone %20 does not make a view.
+// are not valid UTF-8 stays encoded. The view is kept only when escapes
+// hide non-ASCII text, two letters or digits, or one inside a word, or
+// there are four escapes or more, so a URL with a lone %20 or a printf
+// format "%32d" does not make a view.
 func decodePercentCandidates(d *decoding, src string, regions []region) bool {
-	count, interesting := 0, false
+	count, alnum, interesting := 0, 0, false
 	for _, rg := range regions {
 		i := rg.start
 		for i+2 < rg.end {
@@ -603,13 +622,17 @@ func decodePercentCandidates(d *decoding, src string, regions []region) bool {
 			}
 			d.copyTo(src, s)
 			start := len(d.out)
+			before := alnum
 			for k := 0; k < n; k++ {
 				p := s + 3*k
 				d.m.block(len(d.out), p, p+3)
 				b := unhex(src[p+1])<<4 | unhex(src[p+2])
 				d.out = append(d.out, b)
-				if b >= utf8.RuneSelf || classes[b]&cAlnum != 0 {
+				switch {
+				case b >= utf8.RuneSelf:
 					interesting = true
+				case classes[b]&cAlnum != 0:
+					alnum++
 				}
 			}
 			if !utf8.Valid(d.out[start:]) {
@@ -618,6 +641,10 @@ func decodePercentCandidates(d *decoding, src string, regions []region) bool {
 				continue
 			}
 			count += n
+			if alnum > before && (alnum >= 2 || s > 0 && classes[src[s-1]]&cAlnum != 0 || i < len(src) && classes[src[i]]&cAlnum != 0) {
+				// A letter escaped inside a word, or two of them.
+				interesting = true
+			}
 			d.mark(start)
 			d.pos = i
 		}

@@ -20,8 +20,8 @@ func leetTokenByte(c byte) bool { return isLower(c) || isDigit(c) || c == '@' ||
 // leetQualifies reports whether the token tok (lower-case letters, digits,
 // '@', '$', '!') is a word written in leetspeak: it has at least two
 // letters and a leet character, no digit without a letter reading (2, 6, 8, 9),
-// is not hex-like (a hash or an id), and a leet character sits inside the
-// word ("b0mb", "k1ll", "cr@ck") or starts it ("3vil", "@nthrax", "$ex").
+// is not hex-like (a hash or an id), and one or two leet characters sit
+// inside the word ("b0mb", "k1ll", "cr@ck", "h4x0r").
 // So "2 cups of 100 ml", "covid19", "mp3" and "4th" stay as written.
 // next is the byte after the token (0 at the end), used to spare e-mail
 // addresses ("bob@example.com").
@@ -61,26 +61,20 @@ func leetQualifies(tok string, next byte) bool {
 			return false // an e-mail address
 		}
 	}
-	// A leet character with a letter before it and one after it.
+	// A run of one or two leet characters with a letter before it and one
+	// after it. (Leading leet characters are left alone: "4chan", "1tsp",
+	// "3rds", "$HOME" and "@staticmethod" outnumber "3vil" by far.)
 	for i := 1; i+1 < len(tok); i++ {
 		if leetLetter[tok[i]] != 0 && isLower(tok[i-1]) {
 			j := i
 			for j < len(tok) && leetLetter[tok[j]] != 0 {
 				j++
 			}
-			if j < len(tok) && isLower(tok[j]) && j-i <= 3 {
+			if j < len(tok) && isLower(tok[j]) && j-i <= 2 {
 				return true
 			}
+			i = j
 		}
-	}
-	// A single leading leet character before the rest of the word.
-	c := tok[0]
-	if leetLetter[c] != 0 && c != '!' && len(tok) > 1 && isLower(tok[1]) {
-		need := 3
-		if c == '@' || c == '$' {
-			need = 2
-		}
-		return letters >= need
 	}
 	return false
 }
@@ -159,7 +153,7 @@ func leet(src string, one byte) (string, bool, bool) {
 // spaced or dotted apart ("b o m b", "b.o.m.b", "b-o-m-b", "b_o_m_b").
 func isJoinSep(c byte) bool {
 	switch c {
-	case ' ', '.', '-', '_', '*', '~', '/', '\\', '|', ',', '+', '\t', '\'', '"', '`':
+	case ' ', '.', '-', '_', '*', '~', '/', '\\', '|', '\t':
 		return true
 	}
 	return false

@@ -87,13 +87,13 @@ func (n *normalizer) run(text string) []View {
 	n.views = make([]View, 1, 4)
 	n.views[0] = View{Name: "original", Text: text}
 	n.budget = n.opt.MaxDecodedBytes
+	n.f.track = true
 
 	// Folding, then leetspeak and joined letters over the folded text.
 	flags := prescan(text)
 	base := n.views[0]
 	switch {
 	case flags&fNonASCII != 0:
-		n.f.track = true
 		if ft, changed := n.f.fold(text); changed {
 			base = View{Name: "folded", Text: ft, spans: n.f.m.finish(len(ft), len(text))}
 			n.add(base)

@@ -74,14 +74,15 @@ func rot13Gain(s string) (gain, pairs int) {
 }
 
 // Rot13 heuristic. Text is cut into chunks at line and sentence ends
-// ('\n', '.', '!', '?', ';', ':'); a chunk is rotated when, over at least
+// ('\n', '.', '!', '?', ';', ':') and at every non-ASCII byte (so a Latin
+// word inside Chinese text is judged alone); a chunk is rotated when, over at least
 // minRot13Pairs letter pairs, rotating it lowers the English bigram cost by
 // more than rot13Margin eighths of a nat per pair. Ordinary English loses
 // heavily when rotated, so a chunk is abandoned after rot13Probe pairs that
 // already favour the text as written: long English text costs one short
 // probe per sentence and never makes a view.
 const (
-	minRot13Pairs = 3
+	minRot13Pairs = 4
 	rot13Margin   = 4
 	rot13Probe    = 24
 	// maxPairCost bounds the mean bigram cost of a word read as English.
@@ -91,7 +92,7 @@ const (
 )
 
 func isChunkEnd(c byte) bool {
-	return c == '\n' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':'
+	return c == '\n' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c >= 0x80
 }
 
 // pairCost returns the English bigram cost of the letter pairs of s and
