@@ -8,11 +8,12 @@ import (
 // MaxPatternLen is the longest pattern, in bytes, an Automaton accepts.
 const MaxPatternLen = 255
 
-const ringSize = 256 // > MaxPatternLen, power of two
-const ringMask = ringSize - 1
-
-// maxStates bounds the automaton so states fit the 16-bit table.
-const maxStates = 1 << 16
+// maxStates bounds the automaton; the top bit of a table entry marks the
+// states that have outputs.
+const (
+	maxStates = 1 << 20
+	outFlag   = 1 << 31
+)
 
 // Automaton is an Aho-Corasick automaton over bytes, compiled into a dense
 // DFA: every state has a transition for every byte class, so matching is one
@@ -27,9 +28,11 @@ const maxStates = 1 << 16
 type Automaton struct {
 	class  [256]uint8
 	nclass int
-	space  uint8    // class of whitespace bytes
-	delta  []uint16 // state*nclass+class -> next state
-	outIdx []int32  // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
+	space  uint8 // class of whitespace bytes
+	// delta[row+class] is the next state's row (state*nclass), with
+	// outFlag set when that state has outputs.
+	delta  []uint32
+	outIdx []int32 // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
 	outs   []int32
 	patLen []int32 // in symbols (bytes after whitespace collapsing)
 }
@@ -142,19 +145,43 @@ func Build(patterns []string) (*Automaton, error) {
 	for _, s := range order {
 		all[s] = append(append([]int32(nil), own[s]...), all[fail[s]]...)
 	}
-	a.outIdx = make([]int32, nstates+1)
-	for s := 0; s < nstates; s++ {
-		a.outIdx[s] = int32(len(a.outs))
-		a.outs = append(a.outs, all[s]...)
-	}
-	a.outIdx[nstates] = int32(len(a.outs))
 	if nstates > maxStates {
 		return nil, fmt.Errorf("patterns need %d automaton states, more than %d", nstates, maxStates)
 	}
-	a.delta = make([]uint16, len(delta))
-	for i, t := range delta {
-		a.delta[i] = uint16(t)
+	// Renumber the states in BFS order: the shallow states, where matching
+	// spends most of its time, then sit together in the table.
+	newID := make([]uint32, nstates)
+	oldID := append([]int32{0}, order...)
+	for n, o := range oldID {
+		newID[o] = uint32(n)
 	}
+	// A state entered by whitespace stays put on more whitespace, so a run
+	// of spaces reads as one without a test in the matching loop (no
+	// pattern has two spaces in a row, or starts or ends with one).
+	spaceState := make([]bool, nstates)
+	for s := 0; s < nstates; s++ {
+		if t := delta[s*nc+int(a.space)]; t > 0 {
+			spaceState[t] = true
+		}
+	}
+	a.delta = make([]uint32, len(delta))
+	a.outIdx = make([]int32, nstates+1)
+	for n, o := range oldID {
+		for c := 0; c < nc; c++ {
+			t := delta[int(o)*nc+c]
+			if c == int(a.space) && (spaceState[o] || o == 0) {
+				t = o
+			}
+			v := newID[t] * uint32(nc)
+			if len(all[t]) > 0 {
+				v |= outFlag
+			}
+			a.delta[n*nc+c] = v
+		}
+		a.outIdx[n] = int32(len(a.outs))
+		a.outs = append(a.outs, all[o]...)
+	}
+	a.outIdx[nstates] = int32(len(a.outs))
 	return a, nil
 }
 
@@ -162,36 +189,41 @@ func Build(patterns []string) (*Automaton, error) {
 func (a *Automaton) States() int { return len(a.outIdx) - 1 }
 
 // TableBytes returns the size of the transition table in bytes.
-func (a *Automaton) TableBytes() int { return 2 * len(a.delta) }
+func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
 
 // Scan calls fn for every occurrence of every pattern in text, including
 // overlapping ones, in order of their end offset. start and end are byte
 // offsets of text. Scan does not allocate.
 func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
-	var ring [ringSize]int32
-	var s uint16
-	n := 0
-	prevSpace := true
-	nc := a.nclass
+	var row uint32
+	nc := uint32(a.nclass)
+	delta, class := a.delta, &a.class
 	for i := 0; i < len(text); i++ {
-		c := a.class[text[i]]
-		if c == a.space {
-			if prevSpace {
-				continue
+		row = delta[row+uint32(class[text[i]])]
+		if row&outFlag != 0 {
+			row &^= outFlag
+			s := row / nc
+			for k := a.outIdx[s]; k < a.outIdx[s+1]; k++ {
+				p := a.outs[k]
+				fn(int(p), a.start(text, i+1, int(a.patLen[p])), i+1)
 			}
-			prevSpace = true
-		} else {
-			prevSpace = false
-		}
-		ring[n&ringMask] = int32(i)
-		n++
-		s = a.delta[int(s)*nc+int(c)]
-		lo, hi := a.outIdx[s], a.outIdx[s+1]
-		for k := lo; k < hi; k++ {
-			p := a.outs[k]
-			fn(int(p), int(ring[(n-int(a.patLen[p]))&ringMask]), i+1)
 		}
 	}
+}
+
+// start walks back n symbols from end: a symbol is one byte, or a whole
+// run of whitespace (read as one space).
+func (a *Automaton) start(text string, end, n int) int {
+	j := end
+	for k := 0; k < n && j > 0; k++ {
+		j--
+		if a.class[text[j]] == a.space {
+			for j > 0 && a.class[text[j-1]] == a.space {
+				j--
+			}
+		}
+	}
+	return j
 }
 
 // Match is one pattern occurrence.

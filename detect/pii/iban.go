@@ -13,18 +13,18 @@ var ibanLengths = map[string]int{
 	"TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
 
-// scanIBANs finds IBANs written compactly or in groups of four
+// ibanAt reads an IBAN at i, written compactly or in groups of four
 // ("DE89 3704 0044 0532 0130 00"), checking the country's length and the
-// mod-97 check digits.
-func scanIBANs(text string, emit func(string, int, int)) {
-	for i := 0; i+4 <= len(text); i++ {
-		if !isUpper(text[i]) || !isUpper(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) || isAlnum(before(text, i)) {
-			continue
-		}
-		want, ok := ibanLengths[text[i:i+2]]
-		if !ok {
-			continue
-		}
+// mod-97 check digits. It returns the offset to continue scanning from.
+func ibanAt(text string, i int, emit func(string, int, int)) int {
+	if i+4 > len(text) || !isUpper(text[i]) || !isUpper(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) || isAlnum(before(text, i)) {
+		return i + 1
+	}
+	want, ok := ibanLengths[text[i:i+2]]
+	if !ok {
+		return i + 1
+	}
+	{
 		var buf [34]byte
 		n, j := 0, i
 		for j < len(text) && n < want {
@@ -44,12 +44,13 @@ func scanIBANs(text string, emit func(string, int, int)) {
 			}
 		}
 		if n != want || isAlnum(at(text, j)) {
-			continue
+			return i + 1
 		}
 		if mod97(buf[:n]) == 1 {
 			emit(IBAN, i, j)
-			i = j - 1
+			return j
 		}
+		return i + 1
 	}
 }
 

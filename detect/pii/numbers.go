@@ -1,14 +1,19 @@
 package pii
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // scanEmails finds addr-spec emails: a local part, '@', and a domain of
 // dot-separated labels ending in an alphabetic TLD.
 func scanEmails(text string, emit func(string, int, int)) {
 	for i := 0; i < len(text); i++ {
-		if text[i] != '@' {
-			continue
+		k := strings.IndexByte(text[i:], '@')
+		if k < 0 {
+			return
 		}
+		i += k
 		s := i
 		for s > 0 && i-s < 64 && localByte(text[s-1]) {
 			s--
@@ -75,21 +80,22 @@ type numRun struct {
 	ng     int
 }
 
-// scanNumbers finds digit runs such as "4111 1111-1111 1111",
-// "+86 138 0013 8000" or "(415) 555-2671" and classifies each one.
-func scanNumbers(text string, emit func(string, int, int)) {
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if !isDigit(c) && !((c == '+' || c == '(') && isDigit(at(text, i+1))) {
-			continue
+// numberAt reads the digit run starting at i, such as
+// "4111 1111-1111 1111", "+86 138 0013 8000" or "(415) 555-2671", and
+// classifies it. It returns the offset to continue scanning from.
+func numberAt(text string, i int, emit func(string, int, int)) int {
+	c := text[i]
+	if !isDigit(c) && !((c == '+' || c == '(') && isDigit(at(text, i+1))) {
+		return i + 1
+	}
+	if p := before(text, i); isAlnum(p) || p == '_' || p == '.' || p == '-' || p == '/' || p == '+' || (p == ',' && isDigit(before(text, i-1))) {
+		// Inside a longer token: skip to its end.
+		for i < len(text) && (isAlnum(text[i]) || text[i] == '.' || text[i] == '-') {
+			i++
 		}
-		if p := before(text, i); isAlnum(p) || p == '_' || p == '.' || p == '-' || p == '/' || p == '+' || (p == ',' && isDigit(before(text, i-1))) {
-			// Inside a longer token: skip to its end.
-			for i < len(text) && (isAlnum(text[i]) || text[i] == '.' || text[i] == '-') {
-				i++
-			}
-			continue
-		}
+		return i
+	}
+	{
 		var r numRun
 		r.s, r.sep = i, 0
 		j := i
@@ -144,16 +150,14 @@ func scanNumbers(text string, emit func(string, int, int)) {
 		}
 		r.e = j
 		if r.n == 0 || r.n > 20 {
-			i = j
-			continue
+			return max(j, i+1)
 		}
 		// The run must end at a boundary.
 		if n := at(text, r.e); isAlpha(n) && !((n == 'X' || n == 'x') && r.n == 17 && r.seps == 0) || n == '_' {
-			i = j
-			continue
+			return max(j, i+1)
 		}
 		classify(text, &r, emit)
-		i = r.e - 1
+		return max(r.e, i+1)
 	}
 }
 
@@ -337,20 +341,21 @@ func daysIn(y, m int) int {
 	return 31
 }
 
-// scanIPv4 finds dotted quads that net/netip accepts, skipping those that
-// are part of a longer dotted number (1.2.3.4.5) or of a word (v1.2.3.4).
-func scanIPv4(text string, emit func(string, int, int)) {
-	for i := 0; i < len(text); i++ {
-		if !isDigit(text[i]) {
-			continue
+// ipv4At reads a dotted quad at i that net/netip accepts, skipping those
+// that are part of a longer dotted number (1.2.3.4.5) or of a word
+// (v1.2.3.4). It returns the offset to continue scanning from.
+func ipv4At(text string, i int, emit func(string, int, int)) int {
+	if !isDigit(text[i]) {
+		return i + 1
+	}
+	p := before(text, i)
+	if isAlnum(p) || p == '.' || p == '_' || p == '-' {
+		for i < len(text) && (isAlnum(text[i]) || text[i] == '.') {
+			i++
 		}
-		p := before(text, i)
-		if isAlnum(p) || p == '.' || p == '_' || p == '-' {
-			for i < len(text) && (isAlnum(text[i]) || text[i] == '.') {
-				i++
-			}
-			continue
-		}
+		return i
+	}
+	{
 		j, dots := i, 0
 		for j < len(text) && (isDigit(text[j]) || text[j] == '.' && isDigit(at(text, j+1))) {
 			if text[j] == '.' {
@@ -364,7 +369,7 @@ func scanIPv4(text string, emit func(string, int, int)) {
 				emit(IPAddress, i, j)
 			}
 		}
-		i = j
+		return max(j, i+1)
 	}
 }
 
@@ -372,9 +377,11 @@ func scanIPv4(text string, emit func(string, int, int)) {
 // that have enough hex digits not to be a Go or C++ scope ("a::b").
 func scanIPv6(text string, emit func(string, int, int)) {
 	for i := 0; i < len(text); i++ {
-		if text[i] != ':' {
-			continue
+		k := strings.IndexByte(text[i:], ':')
+		if k < 0 {
+			return
 		}
+		i += k
 		s := i
 		for s > 0 && i-s < 40 && (isHex(text[s-1]) || text[s-1] == ':' || text[s-1] == '.') {
 			s--

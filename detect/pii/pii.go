@@ -108,7 +108,7 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 	n := 0
 	for i := range doc.Views {
 		v := &doc.Views[i]
-		if skipView(v.Name) {
+		if skipView(v.Name) || i > 0 && asciiCaseEqual(v.Text, doc.Views[0].Text) {
 			continue
 		}
 		if n++; n > maxViewsToRun {
@@ -136,6 +136,52 @@ func skipView(name string) bool {
 	return false
 }
 
+// asciiCaseEqual reports whether a and b differ at most in the case of
+// ASCII letters: a folded view that only lower-cased the text has nothing
+// new for the scanners (and loses the case some of them need).
+func asciiCaseEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		// Eight bytes at a time: equal words, or words that differ only
+		// in the 0x20 bits, go on; the rest are checked byte by byte.
+		d := load64(a, i) ^ load64(b, i)
+		if d == 0 {
+			continue
+		}
+		if d&^0x2020202020202020 != 0 {
+			return false
+		}
+		for k := i; k < i+8; k++ {
+			if !caseEqualByte(a[k], b[k]) {
+				return false
+			}
+		}
+	}
+	for ; i < len(a); i++ {
+		if !caseEqualByte(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func caseEqualByte(x, y byte) bool {
+	if x == y {
+		return true
+	}
+	l := x | 0x20
+	return l == y|0x20 && l >= 'a' && l <= 'z'
+}
+
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // Find returns the findings in text alone (as the original view).
 func Find(text string) []detect.Finding {
 	return scanText(text, "original", func(s, e int) (int, int) { return s, e }, nil)
@@ -155,15 +201,51 @@ func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Fi
 		})
 	}
 	scanEmails(text, emit)
-	scanNumbers(text, emit)
-	scanIBANs(text, emit)
-	scanIPv4(text, emit)
+	scanStarts(text, emit)
 	scanIPv6(text, emit)
-	scanTokens(text, emit)
 	scanPrivateKeys(text, emit)
 	scanAWSSecrets(text, emit)
 	return dst
 }
+
+// scanStarts visits the start of every token once and lets each scanner
+// that can begin with its first byte read from there: numbers (cards,
+// phones, IDs), IPv4 addresses, IBANs and prefixed credentials.
+func scanStarts(text string, emit func(string, int, int)) {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if !startByte[c] || i > 0 && wordByte[text[i-1]] {
+			i++
+			continue
+		}
+		next := i + 1
+		if isDigit(c) || c == '+' || c == '(' {
+			next = max(next, numberAt(text, i, emit))
+		}
+		if isDigit(c) {
+			next = max(next, ipv4At(text, i, emit))
+		}
+		if isUpper(c) {
+			if e := ibanAt(text, i, emit); e > i+1 {
+				next = max(next, e)
+			} else {
+				next = max(next, tokenAt(text, i, emit))
+			}
+		} else if isLower(c) {
+			next = max(next, tokenAt(text, i, emit))
+		}
+		i = next
+	}
+}
+
+var startByte, wordByte = func() (s, w [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		s[c] = isAlnum(b) || b == '+' || b == '('
+		w[c] = isAlnum(b) || b == '_'
+	}
+	return
+}()
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-// scanTokens finds credentials recognisable by their prefix. It looks only
-// at the start of identifier-like tokens.
-func scanTokens(text string, emit func(string, int, int)) {
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c != 's' && c != 'r' && c != 'A' && c != 'g' && c != 'x' && c != 'e' {
-			continue
-		}
-		if p := before(text, i); tokenByte(p) || p == '.' || p == '/' || p == '+' {
-			continue
-		}
+// tokenAt reads a credential recognisable by its prefix at i, the start of
+// an identifier-like token. It returns the offset to continue from.
+func tokenAt(text string, i int, emit func(string, int, int)) int {
+	c := text[i]
+	if c != 's' && c != 'r' && c != 'A' && c != 'g' && c != 'x' && c != 'e' {
+		return i + 1
+	}
+	if p := before(text, i); tokenByte(p) || p == '.' || p == '/' || p == '+' {
+		return i + 1
+	}
+	{
 		rest := text[i:]
 		typ, e := "", 0
 		switch c {
@@ -80,8 +80,9 @@ func scanTokens(text string, emit func(string, int, int)) {
 		}
 		if typ != "" {
 			emit(typ, i, e)
-			i = e - 1
+			return e
 		}
+		return i + 1
 	}
 }
 
