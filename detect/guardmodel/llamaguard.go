@@ -415,6 +415,11 @@ func (l *llamaGuard) assess(ctx context.Context, g *Guard, text string) ([]detec
 	if err := g.post(ctx, path, body, &resp); err != nil {
 		return nil, err
 	}
+	return l.interpret(ctx, g, &resp)
+}
+
+// interpret turns a decoded chat or completions response into findings.
+func (l *llamaGuard) interpret(ctx context.Context, g *Guard, resp *completionResponse) ([]detect.Finding, error) {
 	if resp.Usage != nil {
 		g.recordUsage(ctx, resp.Usage.PromptTokens, resp.Usage.CompletionTokens)
 	}

@@ -56,6 +56,11 @@ func (m *moderation) assess(ctx context.Context, g *Guard, text string) ([]detec
 	if err := g.post(ctx, "/v1/moderations", moderationRequest{Input: text, Model: m.model}, &resp); err != nil {
 		return nil, err
 	}
+	return m.interpret(g, &resp)
+}
+
+// interpret turns a decoded moderation response into findings.
+func (m *moderation) interpret(g *Guard, resp *moderationResponse) ([]detect.Finding, error) {
 	if len(resp.Results) == 0 {
 		return nil, g.errorf(ErrMalformed, 0, "moderation response has no results")
 	}

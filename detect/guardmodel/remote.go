@@ -42,6 +42,11 @@ func (r *remote) assess(ctx context.Context, g *Guard, text string) ([]detect.Fi
 	if err := g.post(ctx, "/v1/check", checkRequest{Text: text, Stage: r.stage}, &resp); err != nil {
 		return nil, err
 	}
+	return r.interpret(g, text, &resp)
+}
+
+// interpret turns a decoded /v1/check response into findings.
+func (r *remote) interpret(g *Guard, text string, resp *checkResponse) ([]detect.Finding, error) {
 	v := resp.Verdict
 	if v == nil {
 		return nil, g.errorf(ErrMalformed, 0, `response has no "verdict"`)
