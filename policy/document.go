@@ -21,6 +21,9 @@ import (
 // MaxDocumentSize bounds a policy document.
 const MaxDocumentSize = 1 << 20
 
+// maxRules bounds the number of rules in a document.
+const maxRules = 1000
+
 // maxHoldBack bounds the streaming hold-back window.
 const maxHoldBack = 1 << 20
 
@@ -250,6 +253,8 @@ func (p *parser) parse() *Policy {
 		case "rules":
 			if v.Kind != yaml.SequenceNode {
 				p.errorf(v, "rules must be a list, not %s", kindName(v))
+			} else if len(v.Content) > maxRules {
+				p.errorf(v, "%d rules; the limit is %d", len(v.Content), maxRules)
 			} else {
 				ruleNodes = v
 			}

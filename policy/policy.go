@@ -2,10 +2,21 @@
 // redact, block, or escalate to a guard model, per route, model and tenant,
 // on the input and on the output of a model.
 //
+// A policy is a YAML document (docs/policy.md): defaults give, per stage
+// and per hazard category, a ladder of thresholds and actions; rules,
+// matched by route, model and tenant globs and an optional CEL condition
+// over the request and the verdict, override parts of the defaults; the
+// first rule that matches decides. Parse validates a document completely
+// (every problem with its line and column, as a *ValidationError) and
+// compiles it: globs, CEL programs and the effective configuration of every
+// rule are built once, so Decide is a few hundred nanoseconds without CEL.
+//
 // A Policy is immutable once loaded. The gateway reads the current one from a
 // Store at the start of each request, so a reload (SIGHUP, file change, a
 // board-approved bundle) swaps it atomically and requests in flight finish
-// on the policy they started with.
+// on the policy they started with. Every policy enters the Store through a
+// Loader, whose Verifiers (the safety board's signature check) must accept
+// it; Stricter tells mechanically whether a change only tightens.
 package policy
 
 import (
