@@ -260,4 +260,3 @@ func FuzzDecodeJSON(f *testing.F) {
 		_ = api.DecodeJSON(b, &m)
 	})
 }
-
