@@ -204,7 +204,6 @@ func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Fi
 	scanStarts(text, emit)
 	scanIPv6(text, emit)
 	scanPrivateKeys(text, emit)
-	scanAWSSecrets(text, emit)
 	return dst
 }
 
@@ -214,8 +213,14 @@ func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Fi
 func scanStarts(text string, emit func(string, int, int)) {
 	for i := 0; i < len(text); {
 		c := text[i]
-		if !startByte[c] || i > 0 && wordByte[text[i-1]] {
+		if !startByte[c] {
 			i++
+			continue
+		}
+		if i > 0 && wordByte[text[i-1]] {
+			// Inside a word: no token starts before its end.
+			for i++; i < len(text) && wordByte[text[i]]; i++ {
+			}
 			continue
 		}
 		next := i + 1
@@ -233,6 +238,9 @@ func scanStarts(text string, emit func(string, int, int)) {
 			}
 		} else if isLower(c) {
 			next = max(next, tokenAt(text, i, emit))
+		}
+		if c == 'a' || c == 'A' || c == 's' || c == 'S' {
+			next = max(next, awsSecretAt(text, i, emit))
 		}
 		i = next
 	}

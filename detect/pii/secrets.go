@@ -188,31 +188,29 @@ func scanPrivateKeys(text string, emit func(string, int, int)) {
 // environment files and code.
 var awsSecretLabels = []string{"aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey", "secret_access_key", "aws_secret_key", "AWS_SECRET_KEY"}
 
-// scanAWSSecrets finds 40-character secret keys that follow a label such
-// as aws_secret_access_key = "...". Unlabelled 40-character strings are too
-// common (hashes, base64) to report.
-func scanAWSSecrets(text string, emit func(string, int, int)) {
-	if !strings.Contains(text, "ecret") && !strings.Contains(text, "ECRET") {
-		return
-	}
+// awsSecretAt reads a 40-character secret key that follows a label such
+// as aws_secret_access_key = "..." at i. Unlabelled 40-character strings
+// are too common (hashes, base64) to report. It returns the offset to
+// continue from.
+func awsSecretAt(text string, i int, emit func(string, int, int)) int {
+	rest := text[i:]
 	for _, label := range awsSecretLabels {
-		for off := 0; off < len(text); {
-			k := strings.Index(text[off:], label)
-			if k < 0 {
-				break
-			}
-			j := off + k + len(label)
-			off = j
-			for n := 0; n < 8 && j < len(text) && strings.IndexByte(" \t\"':=>", text[j]) >= 0; n++ {
-				j++
-			}
-			n := 0
-			for j+n < len(text) && (isAlnum(text[j+n]) || text[j+n] == '/' || text[j+n] == '+') {
-				n++
-			}
-			if n == 40 && mixed(text[j:j+n]) {
-				emit(AWSSecretKey, j, j+40)
-			}
+		if !strings.HasPrefix(rest, label) {
+			continue
 		}
+		j := i + len(label)
+		for n := 0; n < 8 && j < len(text) && strings.IndexByte(" \t\"':=>", text[j]) >= 0; n++ {
+			j++
+		}
+		n := 0
+		for j+n < len(text) && (isAlnum(text[j+n]) || text[j+n] == '/' || text[j+n] == '+') {
+			n++
+		}
+		if n == 40 && mixed(text[j:j+n]) {
+			emit(AWSSecretKey, j, j+40)
+			return j + 40
+		}
+		return i + len(label)
 	}
+	return i + 1
 }
