@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 
 	"github.com/warden-safety/warden/detect"
@@ -51,8 +52,9 @@ mostly harmful prompts and a timing table has no need to print them.
 --errors N prints the N worst false positives and false negatives with
 their text truncated to 120 characters.
 
---guard FILE evaluates a cascade to a guard model: FILE is JSON
-{"guard": {...guardmodel.Config...}, "escalation": {...}}, for example
+--guard FILE evaluates a cascade to a guard model: FILE is JSON (or YAML
+when it ends in .yaml) {"guard": {...guardmodel.Config...}, "escalation":
+{...}}, for example
 
   {"guard": {"name": "lg3", "kind": "llama_guard", "base_url": "http://127.0.0.1:8000",
              "model": "meta-llama/Llama-Guard-3-8B", "api_key_env": "LG_KEY"},
@@ -99,7 +101,7 @@ func runEval(env *cliEnv, args []string) int {
 	skipBad := fs.Bool("skip-bad", false, "skip and count bad lines instead of stopping at the first")
 	workers := fs.Int("workers", 0, "parallel workers (default: number of CPUs)")
 	noModel := fs.Bool("no-classifier", false, "skip the trained classifier (lexicon and PII only)")
-	guardPath := fs.String("guard", "", "evaluate a cascade to the guard model configured in this JSON `file`")
+	guardPath := fs.String("guard", "", "evaluate a cascade to the guard model configured in this JSON or YAML `file`")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -212,15 +214,24 @@ func runEval(env *cliEnv, args []string) int {
 	return 0
 }
 
+// readGuardFile reads a guardmodel.CascadeConfig from JSON, or from YAML
+// when the name ends in .yaml or .yml; unknown fields are errors.
 func readGuardFile(path string) (*guardmodel.CascadeConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var gf guardmodel.CascadeConfig
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&gf); err != nil {
+	if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		err = dec.Decode(&gf)
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&gf)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &gf, nil

@@ -171,6 +171,12 @@ func TestEvalGuardCascade(t *testing.T) {
 	if g := o.Guard; g.Name != "guardmodel:lg3" || g.Escalations != 4 || g.Calls != 4 || g.Failures != 1 || g.PromptTokens != 300 || g.CompletionTokens != 9 {
 		t.Fatalf("guard summary %+v", g)
 	}
+	// The same configuration in YAML.
+	guardYAML := writeFile(t, "guard.yaml", fmt.Sprintf("guard:\n  name: lg3\n  kind: llama_guard\n  base_url: %s\n  model: lg\n  api_key_env: LG_KEY\nescalation:\n  mode: always\n", srv.URL))
+	if code, out, errs := runEvalCmd(t, "", map[string]string{"LG_KEY": "k-1"}, "--data", data, "--no-classifier", "--guard", guardYAML); code != 1 ||
+		!strings.Contains(out, "guard guardmodel:lg3: escalated 4 of 4 texts") {
+		t.Fatalf("yaml guard file: exit %d\n%s\n%s", code, out, errs)
+	}
 	bad := writeFile(t, "bad.json", `{"guard": {"name": "x", "kind": "llama_guard", "base_url": "http://127.0.0.1:1", "model": "m"}, "escalation": {"mode": "often"}}`)
 	if code, _, errs := runEvalCmd(t, "", nil, "--data", data, "--no-classifier", "--guard", bad); code != 2 || !strings.Contains(errs, `escalation.mode "often"`) {
 		t.Fatalf("bad guard file: %d %s", code, errs)
