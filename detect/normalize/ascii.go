@@ -1,6 +1,9 @@
 package normalize
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 const (
 	ones  = 0x0101010101010101
@@ -48,5 +51,9 @@ func lowerCopy(s string) string {
 		binary.LittleEndian.PutUint64(b[i:], w|upperMask(w)>>2)
 	}
 	lowerASCII(b[i:])
-	return string(b)
+	if len(b) == 0 {
+		return ""
+	}
+	// b is never written again: hand it over without a second copy.
+	return unsafe.String(&b[0], len(b))
 }

@@ -91,12 +91,6 @@ func prescan(s string) scanFlags {
 	// spaced letters and hex pairs
 	lastUnit, units, sepOnly := -1, 0, false
 	lastPair, pairRun := -1, 0
-	endChunk := func() {
-		if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
-			f |= fRot13
-		}
-		prev, gain, pairs, done = -1, 0, 0, false
-	}
 	i := 0
 	for i < n {
 		c := s[i]
@@ -203,10 +197,12 @@ func prescan(s string) scanFlags {
 		}
 		// Not alphanumeric.
 		if k&pChunk != 0 {
-			endChunk()
-		} else {
-			prev = -1
+			if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
+				f |= fRot13
+			}
+			gain, pairs, done = 0, 0, false
 		}
+		prev = -1
 		if k&pB64Sym == 0 {
 			if b64Start >= 0 && b64Mixed && i-b64Start >= 6 {
 				f |= fBase64
@@ -263,6 +259,8 @@ func prescan(s string) scanFlags {
 	if b64Start >= 0 && b64Mixed && n-b64Start >= 6 {
 		f |= fBase64
 	}
-	endChunk()
+	if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
+		f |= fRot13
+	}
 	return f
 }
