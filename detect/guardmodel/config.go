@@ -89,6 +89,10 @@ type Config struct {
 	APIKeyEnv string `json:"api_key_env,omitempty" yaml:"api_key_env,omitempty"`
 	// Timeout bounds one upstream call (DefaultTimeout when zero).
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Retries is how many times a call that failed for want of the upstream
+	// (connection error, HTTP 429 or 5xx, not the timeout) is repeated,
+	// within the same Timeout (0 to 5; default 0).
+	Retries int `json:"retries,omitempty" yaml:"retries,omitempty"`
 	// FailMode is "closed" (default) or "open"; see the package comment.
 	FailMode FailMode `json:"fail_mode,omitempty" yaml:"fail_mode,omitempty"`
 	// CacheSize is the number of recent verdicts kept (DefaultCacheSize when
@@ -272,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return bad("timeout must not be negative")
+	}
+	if c.Retries < 0 || c.Retries > 5 {
+		return bad("retries must be between 0 and 5")
 	}
 	switch c.FailMode {
 	case "", FailClosed, FailOpen:

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,15 +242,43 @@ func (g *Guard) recordUsage(ctx context.Context, prompt, completion int) {
 }
 
 // post sends body as JSON to base+path and decodes a 2xx JSON answer into
-// out.
+// out. Failures of kind ErrUnavailable other than the timeout (connection
+// errors, HTTP 429 and 5xx) are retried up to Config.Retries times with
+// exponential backoff from 100 ms, or after the server's Retry-After when
+// it gives one, as long as the call's deadline leaves time for the wait.
 func (g *Guard) post(ctx context.Context, path string, body, out any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return g.errorf(ErrMalformed, 0, "encode request: %v", err)
 	}
+	for attempt := 0; ; attempt++ {
+		retryAfter, err := g.postOnce(ctx, path, b, out)
+		var ge *Error
+		if err == nil || attempt >= g.cfg.Retries || ctx.Err() != nil || !errors.As(err, &ge) || ge.Kind != ErrUnavailable {
+			return err
+		}
+		wait := min(100*time.Millisecond<<attempt, 2*time.Second)
+		if retryAfter > 0 {
+			wait = retryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// postOnce makes one attempt; retryAfter is the server's Retry-After.
+func (g *Guard) postOnce(ctx context.Context, path string, b []byte, out any) (retryAfter time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+path, bytes.NewReader(b))
 	if err != nil {
-		return g.errorf(ErrRejected, 0, "build request for %s", path)
+		return 0, g.errorf(ErrRejected, 0, "build request for %s", path)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -259,36 +288,39 @@ func (g *Guard) post(ctx context.Context, path string, body, out any) error {
 	resp, err := g.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return g.errorf(ErrUnavailable, 0, "POST %s: no answer within %v", path, g.timeout)
+			return 0, g.errorf(ErrUnavailable, 0, "POST %s: no answer within %v", path, g.timeout)
 		}
 		var ue interface{ Unwrap() error }
 		if errors.As(err, &ue) && ue.Unwrap() != nil {
 			err = ue.Unwrap() // drop the URL the client quotes
 		}
-		return g.errorf(ErrUnavailable, 0, "POST %s: %v", path, err)
+		return 0, g.errorf(ErrUnavailable, 0, "POST %s: %v", path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			return g.errorf(ErrUnavailable, 0, "POST %s: no complete answer within %v", path, g.timeout)
+			return 0, g.errorf(ErrUnavailable, 0, "POST %s: no complete answer within %v", path, g.timeout)
 		}
-		return g.errorf(ErrUnavailable, resp.StatusCode, "POST %s: read response: %v", path, err)
+		return 0, g.errorf(ErrUnavailable, resp.StatusCode, "POST %s: read response: %v", path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		kind := ErrRejected
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			kind = ErrUnavailable
 		}
-		return g.errorf(kind, resp.StatusCode, "POST %s failed%s", path, upstreamCode(data))
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 && s <= 3600 {
+			retryAfter = time.Duration(s) * time.Second
+		}
+		return retryAfter, g.errorf(kind, resp.StatusCode, "POST %s failed%s", path, upstreamCode(data))
 	}
 	if len(data) > MaxResponseBytes {
-		return g.errorf(ErrMalformed, resp.StatusCode, "POST %s: response larger than %d bytes", path, MaxResponseBytes)
+		return 0, g.errorf(ErrMalformed, resp.StatusCode, "POST %s: response larger than %d bytes", path, MaxResponseBytes)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return g.errorf(ErrMalformed, 0, "POST %s: response is not the expected JSON", path)
+		return 0, g.errorf(ErrMalformed, 0, "POST %s: response is not the expected JSON", path)
 	}
-	return nil
+	return 0, nil
 }
 
 // upstreamCode extracts the machine-readable error type or code of an
