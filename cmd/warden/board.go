@@ -757,7 +757,7 @@ func boardSubmit(env *cliEnv, c *command, args []string) int {
 	}
 	ctx := context.Background()
 	var genesis *board.Envelope
-	if s, err := e.Statement(); err == nil && s.Type == board.KindCharter && s.Version == 1 && t.server == "" {
+	if s, err := e.Statement(); err == nil && s.Type == board.KindCharter && s.Version == 1 {
 		genesis = e
 	}
 	be, err := t.open(ctx, genesis)
