@@ -74,7 +74,7 @@ type Board struct {
 // verifying each again, and starts following the store for statements
 // other replicas accept. It fails if no charter is installed.
 func Open(ctx context.Context, cfg Config) (*Board, error) {
-	b := &Board{store: cfg.Store, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now, onChange: cfg.OnChange,
+	b := &Board{store: cfg.Store, audit: cfg.Audit, log: cfg.Logger, now: cfg.Now,
 		closed: make(chan struct{}), st: newState(), subs: map[[2]string]chan struct{}{}, noted: map[string]bool{}}
 	close(b.closed)
 	if b.log == nil {
@@ -119,6 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Board, error) {
 		return fail(fmt.Errorf("open board: the charter is for deployment %q, not %q", b.st.charter.Deployment, cfg.Deployment))
 	}
 	b.meter = newMeter(b)
+	b.onChange = cfg.OnChange // not for the statements loaded by Open
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel, b.done = cancel, make(chan struct{})
 	go b.follow(wctx)

@@ -326,3 +326,35 @@ func TestHTTPAPI(t *testing.T) {
 		t.Fatalf("commitments %+v %v", cr, err)
 	}
 }
+
+// Two boards on one data directory (a server and `warden board submit
+// --dir` run by hand): the second follows the first's statements.
+func TestFileStoreSharedDirectory(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	changes := make(chan board.Kind, 8)
+	other, err := board.Open(context.Background(), board.Config{Dir: f.dir, Now: f.clock.Now,
+		OnChange: func(k board.Kind, digest string) { changes <- k }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	sig := other.HaltSignal("gpt-x", "/v1/chat/completions")
+	f.mustAccept(f.sign(f.propose(haltStmt("*", "drill")), "alice"))
+	select {
+	case <-sig:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the second board did not pick up the halt from the shared directory")
+	}
+	if k := <-changes; k != board.KindHalt {
+		t.Fatalf("OnChange got %s, want halt", k)
+	}
+	// Both race for the next statement on the same chain: one wins.
+	r1 := f.sign(f.propose(resumeStmt("*", "one")), "alice", "bob")
+	r2 := f.sign(f.propose(resumeStmt("*", "two")), "alice", "carol")
+	_, e1 := f.b.Submit(context.Background(), r1)
+	_, e2 := other.Submit(context.Background(), r2)
+	if e1 != nil || e2 == nil {
+		t.Fatalf("first: %v, second: %v; want the second refused", e1, e2)
+	}
+	wantRefused(t, e2, "stale", "replay or rollback")
+}

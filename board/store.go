@@ -244,25 +244,22 @@ func (s *FileStore) Watch(ctx context.Context) <-chan struct{} {
 		defer close(ch)
 		t := time.NewTicker(s.interval)
 		defer t.Stop()
+		// Signal once at the start: whatever was appended between the
+		// caller's last load and now is picked up by that sync.
 		last := -1
 		for {
+			des, err := os.ReadDir(filepath.Join(s.dir, "accepted"))
+			if err == nil && len(des) != last {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+				last = len(des)
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-			}
-			des, err := os.ReadDir(filepath.Join(s.dir, "accepted"))
-			if err != nil {
-				continue
-			}
-			if len(des) != last {
-				if last >= 0 {
-					select {
-					case ch <- struct{}{}:
-					default:
-					}
-				}
-				last = len(des)
 			}
 		}
 	}()
