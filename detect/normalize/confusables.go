@@ -73,9 +73,7 @@ var confusableTable = [...]uint32{
 	0x03C5<<8 | 'u', // υ Greek upsilon
 	0x03C7<<8 | 'x', // χ Greek chi
 	0x03C9<<8 | 'w', // ω Greek omega
-	0x03F2<<8 | 'c', // ϲ Greek lunate sigma
 	0x03F3<<8 | 'j', // ϳ Greek yot
-	0x03F9<<8 | 'c', // Ϲ Greek capital lunate sigma
 	0x0405<<8 | 's', // Ѕ Cyrillic capital dze
 	0x0406<<8 | 'i', // І Cyrillic capital byelorussian-ukrainian i
 	0x0408<<8 | 'j', // Ј Cyrillic capital je

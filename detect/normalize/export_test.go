@@ -50,3 +50,12 @@ func Prescan(s string) []string {
 
 // Spans returns the number of spans in v's mapping.
 func Spans(v *View) int { return len(v.spans) }
+
+// ConfusableEntries returns the confusable table as rune and letter pairs.
+func ConfusableEntries() (runes []rune, letters []byte) {
+	for _, e := range confusableTable {
+		runes = append(runes, rune(e>>8))
+		letters = append(letters, byte(e))
+	}
+	return runes, letters
+}

@@ -60,6 +60,30 @@ func (f *folder) fold(src string) (string, bool) {
 			i = j
 			continue
 		}
+		if c >= 0xE3 && c <= 0xE9 {
+			// A run of CJK unified ideographs (U+3400..U+9FFF): starters
+			// that NFKC, case and skeleton all leave alone, and that
+			// compose with nothing. Copy them without per-rune work.
+			j := i
+			for j+2 < len(src) && src[j] >= 0xE3 && src[j] <= 0xE9 && src[j+1]&0xC0 == 0x80 && src[j+2]&0xC0 == 0x80 {
+				r := rune(src[j]&0x0F)<<12 | rune(src[j+1]&0x3F)<<6 | rune(src[j+2]&0x3F)
+				if r < 0x3400 {
+					break
+				}
+				j += 3
+			}
+			if j > i {
+				if f.building {
+					if f.track {
+						f.m.lin(len(f.out), i)
+					}
+					f.out = append(f.out, src[i:j]...)
+				}
+				f.prevLetter = false
+				i = j
+				continue
+			}
+		}
 		if i >= nfkcEnd {
 			// A segment may start at the ASCII character before i (a base
 			// letter followed by a combining mark).
@@ -142,9 +166,21 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 func (f *folder) segment(src string, s, e int) {
 	seg := src[s:e]
 	if r, size := utf8.DecodeRuneInString(seg); size == len(seg) {
-		if c := parenthesized(r); c != 0 {
+		if c := preNFKC(r); c != 0 {
 			f.change(src, s)
 			f.emitRune(rune(c), s, e, false)
+			return
+		}
+		// Full-width ASCII and the ideographic space, the commonest
+		// compatibility characters, without a call into norm.
+		if r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 {
+			a := r - 0xFF01 + '!'
+			if r == 0x3000 {
+				a = ' '
+			}
+			f.change(src, s)
+			_, to := foldRune(a, f.prevLetter)
+			f.emitRune(to, s, e, false)
 			return
 		}
 	}
@@ -238,10 +274,13 @@ func foldRune(r rune, afterLetter bool) (int, rune) {
 	return keep, r
 }
 
-// parenthesized maps the parenthesized letters ⒜ and 🄐, which NFKC would
-// turn into "(a)", to their letter.
-func parenthesized(r rune) byte {
+// preNFKC maps the look-alikes that NFKC would turn into something else
+// to their letter: the parenthesized letters ⒜ and 🄐 (NFKC gives "(a)")
+// and the lunate sigmas ϲ Ϲ (NFKC gives σ ς).
+func preNFKC(r rune) byte {
 	switch {
+	case r == 0x03F2 || r == 0x03F9:
+		return 'c'
 	case r >= 0x249C && r <= 0x24B5:
 		return byte('a' + r - 0x249C)
 	case r >= 0x1F110 && r <= 0x1F129:
