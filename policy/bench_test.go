@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/hazard"
@@ -75,5 +77,40 @@ func BenchmarkChecks(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Checks(req)
+	}
+}
+
+// BenchmarkDecide50Rules is Decide under a policy of 50 rules matched by
+// tenant and model globs (no CEL) when the request matches none of them.
+func BenchmarkDecide50Rules(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: b\ndefaults:\n  input: {\"*\": flag, cbrn_weapons: block}\nrules:\n")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&sb, "  - name: r%d\n    match: {tenant: \"tenant-%d-*\", model: [\"gpt-4*\", \"claude-*\"]}\n    input: {hate: block}\n", i, i)
+	}
+	p, err := policy.Parse("b.yaml", []byte(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := policy.Request{Route: "/v1/chat/completions", Model: "gpt-4o", Tenant: "other", Stage: policy.Input}
+	v := verdict(map[hazard.Category]float64{hazard.CBRNWeapons: 0.9, hazard.PII: 0.7, hazard.Hate: 0.2})
+	if d := p.Decide(req, v); d.Rule != "default" || d.Action != policy.Block {
+		b.Fatalf("decision %+v", d)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Decide(req, v)
+	}
+}
+
+// BenchmarkStricter compares the example policy with the default.
+func BenchmarkStricter(b *testing.B) {
+	p, err := policy.Load("../examples/policy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	def := policy.Default()
+	for b.Loop() {
+		policy.Stricter(p, def)
 	}
 }

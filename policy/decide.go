@@ -65,7 +65,7 @@ func (p *Policy) RuleNames() []string {
 }
 
 func (r *rule) matchRequest(req *Request) bool {
-	return r.routes.match(req.Route) && r.models.match(req.Model) && r.tenants.match(req.Tenant)
+	return r.tenants.match(req.Tenant) && r.models.match(req.Model) && r.routes.match(req.Route)
 }
 
 // settingsFor finds the rule that applies to a request with verdict v: the
@@ -328,6 +328,9 @@ func (p *Policy) decide(req *Request, v *detect.Verdict, esc escState) Decision 
 					d.Reason = "redact: " + string(r.Category) + " has no span to redact"
 				}
 			}
+		}
+		if d.Categories == nil {
+			d.Categories = make([]hazard.Category, 0, len(v.Categories))
 		}
 		d.Categories = append(d.Categories, r.Category)
 		if a.Strength() > d.Action.Strength() {
