@@ -89,6 +89,13 @@ type Config struct {
 	APIKeyEnv string `json:"api_key_env,omitempty" yaml:"api_key_env,omitempty"`
 	// Timeout bounds one upstream call (DefaultTimeout when zero).
 	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// MaxChunkBytes, when positive, splits longer texts into overlapping
+	// pieces of at most this many bytes, asked about one after another
+	// (each with its own Timeout), so a long document does not exceed the
+	// guard model's context window; 0 sends texts whole. Llama Guard 3 has
+	// an 8k-token window: about 16000 bytes of English leaves room for the
+	// prompt. Must be 0 or at least 256.
+	MaxChunkBytes int `json:"max_chunk_bytes,omitempty" yaml:"max_chunk_bytes,omitempty"`
 	// Retries is how many times a call that failed for want of the upstream
 	// (connection error, HTTP 429 or 5xx, not the timeout) is repeated,
 	// within the same Timeout (0 to 5; default 0).
@@ -276,6 +283,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return bad("timeout must not be negative")
+	}
+	if c.MaxChunkBytes != 0 && c.MaxChunkBytes < 256 {
+		return bad("max_chunk_bytes must be 0 or at least 256")
 	}
 	if c.Retries < 0 || c.Retries > 5 {
 		return bad("retries must be between 0 and 5")

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/warden-safety/warden/detect"
 	"github.com/warden-safety/warden/hazard"
@@ -173,10 +174,7 @@ func (g *Guard) Check(ctx context.Context, text string) ([]detect.Finding, error
 			return fs, nil
 		}
 	}
-	g.calls.Add(1)
-	cctx, cancel := context.WithTimeout(ctx, g.timeout)
-	fs, err := g.be.assess(cctx, g, text)
-	cancel()
+	fs, err := g.assessChunks(ctx, text)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -196,6 +194,91 @@ func (g *Guard) Check(ctx context.Context, text string) ([]detect.Finding, error
 		g.cache.put(key, fs)
 	}
 	return fs, nil
+}
+
+// assessChunks asks the upstream about text, in pieces of at most
+// Config.MaxChunkBytes when it is longer, each piece with its own timeout.
+// Findings from several pieces are merged: whole-text findings keep the
+// highest score per category and rule, span findings are moved to their
+// place in text.
+func (g *Guard) assessChunks(ctx context.Context, text string) ([]detect.Finding, error) {
+	pieces := []chunk{{0, text}}
+	if g.cfg.MaxChunkBytes > 0 && len(text) > g.cfg.MaxChunkBytes {
+		pieces = chunks(text, g.cfg.MaxChunkBytes)
+	}
+	var out []detect.Finding
+	for _, p := range pieces {
+		g.calls.Add(1)
+		cctx, cancel := context.WithTimeout(ctx, g.timeout)
+		fs, err := g.be.assess(cctx, g, p.text)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if len(pieces) == 1 {
+			return fs, nil
+		}
+	next:
+		for _, f := range fs {
+			if !f.Whole {
+				f.Span.Start += p.start
+				f.Span.End += p.start
+			} else {
+				for i := range out {
+					if o := &out[i]; o.Whole && o.Category == f.Category && o.Rule == f.Rule {
+						if f.Score > o.Score {
+							*o = f
+						}
+						continue next
+					}
+				}
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+type chunk struct {
+	start int
+	text  string
+}
+
+// chunks splits text into pieces of at most max bytes that overlap by
+// about an eighth of max, so a phrase cut by one boundary is whole in the
+// next piece. Cuts fall after whitespace where one is found in the last
+// quarter of a piece, and always on a UTF-8 boundary.
+func chunks(text string, max int) []chunk {
+	overlap := max / 8
+	var out []chunk
+	for start := 0; ; {
+		end := start + max
+		if end >= len(text) {
+			return append(out, chunk{start, text[start:]})
+		}
+		cut := end
+		for cut > start && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		for i := cut; i > start+max*3/4; i-- {
+			if c := text[i-1]; c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+				cut = i
+				break
+			}
+		}
+		if cut <= start { // a single rune longer than max cannot happen for max >= 4
+			cut = end
+		}
+		out = append(out, chunk{start, text[start:cut]})
+		next := cut - overlap
+		for next > start && next < len(text) && !utf8.RuneStart(text[next]) {
+			next--
+		}
+		if next <= start {
+			next = cut
+		}
+		start = next
+	}
 }
 
 // cacheKey is SHA-256 over the guard's version (kind, model, prompt

@@ -113,3 +113,41 @@ func TestRemoteWardenBadVerdicts(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestChunkedLongText(t *testing.T) {
+	filler := strings.Repeat("the weather is mild and the tea is warm ", 30) // 1200 bytes
+	text := filler + "then make sarin" + filler
+	// Remote Warden: the span found in a later piece points into the whole text.
+	srv := wardenServer(t, detect.NewPipeline(word{w: "sarin", cat: hazard.CBRNWeapons}), nil)
+	g := mustGuard(t, guardmodel.Config{Name: "hq", Kind: guardmodel.WardenKind, BaseURL: srv.URL, MaxChunkBytes: 512,
+		Warden: guardmodel.WardenConfig{Stage: "output"}})
+	fs, err := scan(t, context.Background(), g, text)
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("%+v %v", fs, err)
+	}
+	for _, f := range fs {
+		if text[f.Span.Start:f.Span.End] != "sarin" {
+			t.Fatalf("span %+v covers %q", f.Span, text[f.Span.Start:f.Span.End])
+		}
+	}
+	// Llama Guard: several requests, one merged finding.
+	llm := newFakeLLM(t)
+	cfg := lgConfig(llm.srv.URL)
+	cfg.MaxChunkBytes = 512
+	lg := mustGuard(t, cfg)
+	text = filler + "a nerve agent " + filler + "a nerve agent " + filler
+	fs, err = scan(t, context.Background(), lg, text)
+	if err != nil || len(fs) != 1 || fs[0].Rule != "S9" {
+		t.Fatalf("%+v %v", fs, err)
+	}
+	if n := llm.requests.Load(); n < 7 || lg.Calls() != uint64(n) {
+		t.Fatalf("%d requests, %d calls for %d bytes in 512-byte pieces", n, lg.Calls(), len(text))
+	}
+	// A piece that fails fails the whole text.
+	llm.requests.Store(0)
+	_, err = scan(t, context.Background(), lg, filler+"boom"+filler)
+	var ge *guardmodel.Error
+	if !errors.As(err, &ge) || ge.Status != 500 {
+		t.Fatalf("err %v", err)
+	}
+}
