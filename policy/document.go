@@ -1,10 +1,13 @@
 package policy
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"sort"
@@ -212,7 +215,23 @@ func (p *parser) parse() *Policy {
 		return nil
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(p.src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(p.src))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		p.errAt(1, 1, "empty document: want a mapping with version, defaults and rules")
+		return nil
+	}
+	if err == nil {
+		// A second document would be silently ignored: refuse it.
+		var extra yaml.Node
+		if err2 := dec.Decode(&extra); err2 == nil {
+			p.errAt(extra.Line, 1, "more than one YAML document; a policy file holds exactly one")
+			return nil
+		} else if !errors.Is(err2, io.EOF) {
+			err = err2
+		}
+	}
+	if err != nil {
 		line := 1
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
