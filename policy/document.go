@@ -95,7 +95,7 @@ func (s *settings) stage(st Stage) *stageConfig { return s.stages[stageIndex(st)
 // rule is a compiled rule with its effective settings.
 type rule struct {
 	name                    string
-	line                    int
+	line, col               int
 	routes, models, tenants globList
 	cond                    *condition
 	eff                     settings
@@ -628,7 +628,7 @@ func (p *parser) tier(n *yaml.Node, what string) (tier, bool) {
 }
 
 func (p *parser) rule(n *yaml.Node, defaults *settings, defaultsGuard *string) (rule, bool) {
-	r := rule{line: n.Line}
+	r := rule{line: n.Line, col: n.Column}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "each rule must be a mapping, not %s", kindName(n))
 		return r, false

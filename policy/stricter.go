@@ -248,3 +248,20 @@ func actionOf(t *tier) Action {
 	}
 	return t.Action
 }
+
+// Warnings lists problems that do not make the document invalid: rules
+// that can never apply because an earlier rule catches every request they
+// match.
+func (p *Policy) Warnings() []Issue {
+	var out []Issue
+	for i := range p.rules {
+		for j := 0; j < i; j++ {
+			if covers(&p.rules[j], &p.rules[i]) {
+				out = append(out, Issue{Line: p.rules[i].line, Column: p.rules[i].col,
+					Message: fmt.Sprintf("rule %q never applies: rule %q before it matches every request it matches", p.rules[i].name, p.rules[j].name)})
+				break
+			}
+		}
+	}
+	return out
+}

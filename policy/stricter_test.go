@@ -119,3 +119,28 @@ func TestStricterDefault(t *testing.T) {
 		t.Errorf("reasons do not name redteam-evals: %q", reasons)
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	p := mustParse(t, `version: "1"
+rules:
+  - name: all-acme
+    match: {tenant: "acme*"}
+  - name: acme-eu
+    match: {tenant: acme-eu, model: gpt-4o}
+  - name: globex
+    match: {tenant: globex, when: 'request.model == "x"'}
+  - name: globex-again
+    match: {tenant: globex}
+  - name: catch-all
+  - name: never
+    match: {tenant: other}
+`)
+	got := p.Warnings()
+	if len(got) != 2 || got[0].Line != 5 || !strings.Contains(got[0].Message, `rule "acme-eu" never applies: rule "all-acme"`) ||
+		got[1].Line != 12 || !strings.Contains(got[1].Message, `rule "never" never applies: rule "catch-all"`) {
+		t.Errorf("warnings %+v", got)
+	}
+	if w := policy.Default().Warnings(); len(w) != 0 {
+		t.Errorf("default has warnings %+v", w)
+	}
+}

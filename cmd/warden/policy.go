@@ -21,7 +21,8 @@ func init() {
 
 check validates each policy file and prints "ok <digest> version <v>"
 (prefixed with "FILE: " when several files are given), or every problem as
-FILE:LINE:COL: message on standard error. It exits 0
+FILE:LINE:COL: message on standard error; warnings (a rule that can never
+apply) go to standard error too and do not fail the check. It exits 0
 when all files are valid, 1 when one is not, 2 on a usage error.
 
 show prints the built-in default policy (the one the gateway enforces when
@@ -83,6 +84,9 @@ func runPolicyCheck(env *cliEnv, c *command, args []string) int {
 				fmt.Fprintf(env.stderr, "%s: %v\n", path, err)
 			}
 			continue
+		}
+		for _, w := range p.Warnings() {
+			fmt.Fprintf(env.stderr, "%s:%d:%d: warning: %s\n", path, w.Line, w.Column, w.Message)
 		}
 		if fs.NArg() > 1 {
 			fmt.Fprintf(env.stdout, "%s: ", path)

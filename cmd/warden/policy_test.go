@@ -130,3 +130,11 @@ func TestPolicyStricter(t *testing.T) {
 		t.Errorf("one argument: exit %d", code)
 	}
 }
+
+func TestPolicyCheckWarning(t *testing.T) {
+	path := writePolicyFile(t, "version: w\nrules:\n  - name: all\n  - name: late\n    match: {tenant: x}\n")
+	code, out, errs := runPolicyCmd(t, "check", path)
+	if code != 0 || !strings.HasPrefix(out, "ok sha256:") || !strings.Contains(errs, path+":4:5: warning: rule \"late\" never applies") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
