@@ -272,3 +272,14 @@ func TestCancelledContext(t *testing.T) {
 		t.Fatal("want the context's error")
 	}
 }
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestWithListReadError(t *testing.T) {
+	_, err := lexicon.New(lexicon.WithList("broken.txt", failingReader{}))
+	if err == nil || !strings.Contains(err.Error(), "broken.txt") {
+		t.Fatalf("want an error naming broken.txt, got %v", err)
+	}
+}

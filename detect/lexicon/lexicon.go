@@ -56,6 +56,7 @@ const maxNeighbours = 64
 type config struct {
 	noBuiltin bool
 	sources   []source
+	err       error
 }
 
 type source struct {
@@ -82,7 +83,9 @@ func WithList(name string, r io.Reader) Option {
 	return func(c *config) {
 		data, err := io.ReadAll(r)
 		if err != nil {
-			c.sources = append(c.sources, source{name: name, path: "\x00" + err.Error()})
+			if c.err == nil {
+				c.err = fmt.Errorf("lexicon: read list %s: %w", name, err)
+			}
 			return
 		}
 		c.sources = append(c.sources, source{name: name, data: data})
@@ -140,6 +143,9 @@ func New(opts ...Option) (*Detector, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	if c.err != nil {
+		return nil, c.err
+	}
 	var srcs []source
 	if !c.noBuiltin {
 		b, err := builtinSources()
@@ -149,9 +155,6 @@ func New(opts ...Option) (*Detector, error) {
 		srcs = b
 	}
 	for _, s := range c.sources {
-		if strings.HasPrefix(s.path, "\x00") {
-			return nil, fmt.Errorf("lexicon: read list %s: %s", s.name, s.path[1:])
-		}
 		if s.path != "" {
 			data, err := os.ReadFile(s.path)
 			if err != nil {
