@@ -248,13 +248,14 @@ func (s *FileStore) Watch(ctx context.Context) <-chan struct{} {
 		// caller's last load and now is picked up by that sync.
 		last := -1
 		for {
-			des, err := os.ReadDir(filepath.Join(s.dir, "accepted"))
-			if err == nil && len(des) != last {
+			// Count entries only (not temporary files of a writer).
+			seqs, err := s.seqs()
+			if err == nil && len(seqs) != last {
 				select {
 				case ch <- struct{}{}:
 				default:
 				}
-				last = len(des)
+				last = len(seqs)
 			}
 			select {
 			case <-ctx.Done():
