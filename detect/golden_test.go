@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
@@ -42,9 +43,14 @@ type goldenFinding struct {
 	Match    string      `json:"match"`
 }
 
+// builtinLexicon is compiled once for all tests; detectors are immutable.
+var builtinLexicon = sync.OnceValues(func() (*lexicon.Detector, error) { return lexicon.New() })
+
+// newPipeline returns a fresh pipeline (tests may set its thresholds) over
+// the built-in lexicon and the pii detector.
 func newPipeline(t testing.TB) *detect.Pipeline {
 	t.Helper()
-	lex, err := lexicon.New()
+	lex, err := builtinLexicon()
 	if err != nil {
 		t.Fatal(err)
 	}

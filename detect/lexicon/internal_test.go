@@ -1,6 +1,11 @@
 package lexicon
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/warden-safety/warden/hazard"
+)
 
 func TestASCIICaseEqual(t *testing.T) {
 	cases := []struct {
@@ -20,6 +25,42 @@ func TestASCIICaseEqual(t *testing.T) {
 	for _, c := range cases {
 		if got := asciiCaseEqual(c.a, c.b); got != c.want {
 			t.Errorf("asciiCaseEqual(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestBuiltinListsCoverCategories(t *testing.T) {
+	d, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := map[hazard.Category]bool{}
+	zh := map[hazard.Category]bool{}
+	ids := map[string]bool{}
+	for _, r := range d.rules {
+		if r.score < 0.6 || r.score > 0.99 {
+			t.Errorf("rule %s: score %v outside [0.6, 0.99]", r.id, r.score)
+		}
+		if ids[r.id] {
+			t.Errorf("duplicate rule id %s", r.id)
+		}
+		ids[r.id] = true
+		if strings.HasPrefix(r.id, "zh.") {
+			zh[r.category] = true
+		} else {
+			en[r.category] = true
+		}
+	}
+	for _, c := range []hazard.Category{
+		hazard.CBRNWeapons, hazard.ChildSexualExploitation, hazard.SexualContent, hazard.Hate,
+		hazard.SelfHarm, hazard.PromptInjection, hazard.CriticalInfrastructure, hazard.CyberAttacks,
+		hazard.ViolentCrimes, hazard.DeepfakeImpersonation,
+	} {
+		if !en[c] {
+			t.Errorf("no English rule for %s", c)
+		}
+		if !zh[c] {
+			t.Errorf("no Chinese rule for %s", c)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
@@ -11,8 +12,19 @@ import (
 	"github.com/warden-safety/warden/hazard"
 )
 
+// builtin is built once: the detector is immutable and safe for concurrent
+// use, and compiling the lists is the slowest part of these tests.
+var builtin = sync.OnceValues(func() (*lexicon.Detector, error) { return lexicon.New() })
+
 func newDetector(t testing.TB, opts ...lexicon.Option) *lexicon.Detector {
 	t.Helper()
+	if len(opts) == 0 {
+		d, err := builtin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 	d, err := lexicon.New(opts...)
 	if err != nil {
 		t.Fatal(err)
