@@ -18,6 +18,11 @@ type folder struct {
 	track      bool   // build the mapping in m
 	building   bool   // out holds the folded prefix
 	prevLetter bool   // the last folded character is an ASCII letter
+	// reshaped is set when folding made an ASCII letter, digit or
+	// separator out of something else, or removed a character: words that
+	// leetspeak or joined letters could match may then exist only in the
+	// folded text.
+	reshaped bool
 }
 
 // fold returns the folded src and whether it differs from src. With track
@@ -27,8 +32,11 @@ func (f *folder) fold(src string) (string, bool) {
 	f.m.reset()
 	f.building = false
 	f.prevLetter = false
+	f.reshaped = false
 	nfkcEnd := 0 // src[:nfkcEnd] is known to be NFKC
 	segEnd := 0  // end of the last segment normalized by hand
+	// end of the current run of non-ASCII, non-Han bytes
+	stretchEnd := 0
 	i := 0
 	for i < len(src) {
 		c := src[i]
@@ -65,11 +73,7 @@ func (f *folder) fold(src string) (string, bool) {
 			// that NFKC, case and skeleton all leave alone, and that
 			// compose with nothing. Copy them without per-rune work.
 			j := i
-			for j+2 < len(src) && src[j] >= 0xE3 && src[j] <= 0xE9 && src[j+1]&0xC0 == 0x80 && src[j+2]&0xC0 == 0x80 {
-				r := rune(src[j]&0x0F)<<12 | rune(src[j+1]&0x3F)<<6 | rune(src[j+2]&0x3F)
-				if r < 0x3400 {
-					break
-				}
+			for hanAt(src, j) {
 				j += 3
 			}
 			if j > i {
@@ -91,7 +95,16 @@ func (f *folder) fold(src string) (string, bool) {
 			if k > segEnd && src[k-1] < utf8.RuneSelf {
 				k--
 			}
-			n := norm.NFKC.QuickSpanString(src[k:])
+			// Check only up to the next ASCII byte or Han ideograph:
+			// both are starters that compose with nothing before them,
+			// so a normalization boundary lies there.
+			if i >= stretchEnd {
+				stretchEnd = i
+				for stretchEnd < len(src) && src[stretchEnd] >= utf8.RuneSelf && !hanAt(src, stretchEnd) {
+					stretchEnd++
+				}
+			}
+			n := norm.NFKC.QuickSpanString(src[k:stretchEnd])
 			if k+n > i {
 				nfkcEnd = k + n
 			} else {
@@ -122,6 +135,15 @@ func (f *folder) fold(src string) (string, bool) {
 	return string(f.out), true
 }
 
+// hanAt reports whether a CJK unified ideograph (U+3400..U+9FFF) starts
+// at src[j].
+func hanAt(src string, j int) bool {
+	if j+2 >= len(src) || src[j] < 0xE3 || src[j] > 0xE9 || src[j+1]&0xC0 != 0x80 || src[j+2]&0xC0 != 0x80 {
+		return false
+	}
+	return src[j] > 0xE3 || src[j+1] >= 0x90 // U+3400 is E3 90 80
+}
+
 // begin starts copying: src[:p] is unchanged by folding.
 func (f *folder) begin(src string, p int) {
 	f.building = true
@@ -138,6 +160,7 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 			f.begin(src, i)
 		}
 		f.emitRune(utf8.RuneError, i, i+1, false)
+		f.reshaped = true
 		return
 	}
 	kind, to := foldRune(r, f.prevLetter)
@@ -154,11 +177,12 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 		if !f.building {
 			f.begin(src, i)
 		}
+		f.reshaped = true
 	default:
 		if !f.building {
 			f.begin(src, i)
 		}
-		f.emitRune(to, i, i+size, false)
+		f.emitRune(to, i, i+size, r >= utf8.RuneSelf)
 	}
 }
 
@@ -168,7 +192,7 @@ func (f *folder) segment(src string, s, e int) {
 	if r, size := utf8.DecodeRuneInString(seg); size == len(seg) {
 		if c := preNFKC(r); c != 0 {
 			f.change(src, s)
-			f.emitRune(rune(c), s, e, false)
+			f.emitRune(rune(c), s, e, true)
 			return
 		}
 		// Full-width ASCII and the ideographic space, the commonest
@@ -180,7 +204,7 @@ func (f *folder) segment(src string, s, e int) {
 			}
 			f.change(src, s)
 			_, to := foldRune(a, f.prevLetter)
-			f.emitRune(to, s, e, false)
+			f.emitRune(to, s, e, true)
 			return
 		}
 	}
@@ -204,6 +228,7 @@ func (f *folder) segment(src string, s, e int) {
 		case keep:
 			f.emitRune(r, s, e, true)
 		case drop:
+			f.reshaped = true
 		default:
 			f.emitRune(to, s, e, true)
 		}
@@ -217,14 +242,18 @@ func (f *folder) change(src string, i int) {
 	}
 }
 
-// emitRune appends r, mapped as a block onto src[o:oe].
-func (f *folder) emitRune(r rune, o, oe int, _ bool) {
+// emitRune appends r, mapped as a block onto src[o:oe]; fromOther says
+// the source was not ASCII.
+func (f *folder) emitRune(r rune, o, oe int, fromOther bool) {
 	if f.track {
 		f.m.block(len(f.out), o, oe)
 	}
 	if r < utf8.RuneSelf {
 		f.out = append(f.out, byte(r))
 		f.prevLetter = isASCIILetter(byte(r))
+		if fromOther && (classes[byte(r)]&cAlnum != 0 || isJoinSep(byte(r))) {
+			f.reshaped = true
+		}
 		return
 	}
 	f.out = utf8.AppendRune(f.out, r)
@@ -276,7 +305,7 @@ func foldRune(r rune, afterLetter bool) (int, rune) {
 
 // preNFKC maps the look-alikes that NFKC would turn into something else
 // to their letter: the parenthesized letters ⒜ and 🄐 (NFKC gives "(a)")
-// and the lunate sigmas ϲ Ϲ (NFKC gives σ ς).
+// and the lunate sigmas ϲ Ϲ (NFKC gives ς Σ).
 func preNFKC(r rune) byte {
 	switch {
 	case r == 0x03F2 || r == 0x03F9:

@@ -97,9 +97,11 @@ func (n *normalizer) run(text string) []View {
 		if ft, changed := n.f.fold(text); changed {
 			base = View{Name: "folded", Text: ft, spans: n.f.m.finish(len(ft), len(text))}
 			n.add(base)
-			// Folding may have made letters of what prescan saw as other
-			// bytes: look at the folded text itself.
-			flags |= fLeet | fJoin
+			if n.f.reshaped {
+				// Folding made letters of what prescan saw as other
+				// bytes: look at the folded text itself.
+				flags |= fLeet | fJoin
+			}
 		}
 	case flags&fUpper != 0:
 		base = View{Name: "folded", Text: lowerCopy(text)}

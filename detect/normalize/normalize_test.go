@@ -165,6 +165,8 @@ func TestJoined(t *testing.T) {
 		{"leet inside", "b 0 m b", "joined", "bomb", "b 0 m b"},
 		{"upper case", "B.O.M.B", "joined", "bomb", "B.O.M.B"},
 		{"homoglyphs", "Ь.о.m.Ь", "joined", "bomb", "Ь.о.m.Ь"},
+		{"ideographic spaces", "b　o　m　b", "joined", "bomb", "b　o　m　b"},
+		{"zero width inside", "b0​mb", "leet", "bomb", "b0​mb"},
 	})
 }
 

@@ -223,6 +223,11 @@ func prescan(s string) scanFlags {
 			switch {
 			case c >= 0x80:
 				f |= fNonASCII
+				// Skip the rest of the run: to the checks here it is
+				// one separator.
+				for i+1 < n && s[i+1] >= 0x80 {
+					i++
+				}
 			case c == '%':
 				if i+2 < n && pclass[s[i+1]]&pHex != 0 && pclass[s[i+2]]&pHex != 0 {
 					f |= fPercent
