@@ -23,7 +23,6 @@ import (
 
 	"github.com/warden-safety/warden/audit"
 	"github.com/warden-safety/warden/detect"
-	"github.com/warden-safety/warden/hazard"
 	"github.com/warden-safety/warden/policy"
 )
 
@@ -210,28 +209,4 @@ func (s *Server) record(ctx context.Context, id, route string, stage policy.Stag
 		}
 	}
 	return s.cfg.Recorder.Record(ctx, rec)
-}
-
-// openAIScores maps a verdict onto OpenAI's moderation categories: a
-// category's score is the highest score of the Warden categories reported
-// under it, and it is flagged when any of them is flagged.
-func openAIScores(v *detect.Verdict) (flags map[string]bool, scores map[string]float64) {
-	flags = make(map[string]bool, len(hazard.OpenAICategories))
-	scores = make(map[string]float64, len(hazard.OpenAICategories))
-	for _, o := range hazard.OpenAICategories {
-		flags[o] = false
-		scores[o] = 0
-	}
-	for _, r := range v.Categories {
-		info, _ := hazard.Lookup(r.Category)
-		for _, o := range info.OpenAI {
-			if r.Score > scores[o] {
-				scores[o] = r.Score
-			}
-			if r.Flagged {
-				flags[o] = true
-			}
-		}
-	}
-	return flags, scores
 }

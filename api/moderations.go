@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/hazard"
 	"github.com/warden-safety/warden/policy"
 )
 
@@ -95,8 +97,6 @@ func ModerationInputs(raw json.RawMessage) (texts []string, images bool, err err
 	return nil, false, fmt.Errorf("input must be a string, an array of strings, or an array of content parts")
 }
 
-var textOnly = []string{"text"}
-
 func (s *Server) moderations(w http.ResponseWriter, r *http.Request) {
 	var req ModerationRequest
 	if !s.readBody(w, r, &req) {
@@ -113,46 +113,129 @@ func (s *Server) moderations(w http.ResponseWriter, r *http.Request) {
 	}
 	id := newID("modr-")
 	preq := policy.Request{Route: "/v1/moderations", Model: req.Model, Stage: policy.Input}
-	resp := ModerationResponse{ID: id, Model: ModelName, Results: make([]ModerationResult, len(texts))}
+	results := make([]oaiResult, len(texts))
+	anyFlagged := false
 	for i, t := range texts {
 		v, err := s.scan(r.Context(), p, preq, t)
 		if err != nil {
 			s.scanFailed(w, r, err)
 			return
 		}
-		flags, scores := openAIScores(v)
-		res := ModerationResult{Categories: flags, CategoryScores: scores,
-			CategoryAppliedInputTypes: make(map[string][]string, len(flags))}
-		for c, f := range flags {
-			res.CategoryAppliedInputTypes[c] = textOnly
-			if f {
-				res.Flagged = true
-			}
-		}
+		res := &results[i]
+		res.fill(v)
 		action := "allow"
-		if res.Flagged {
+		if res.flagged {
 			action = "flag"
+			anyFlagged = true
 		}
-		if err := s.record(r.Context(), fmt.Sprintf("%s-%d", id, i), "/v1/moderations", policy.Input, p, t, v, action); err != nil {
+		rid := id
+		if len(texts) > 1 {
+			rid = id + "-" + strconv.Itoa(i)
+		}
+		if err := s.record(r.Context(), rid, "/v1/moderations", policy.Input, p, t, v, action); err != nil {
 			s.log.Error("audit record failed", "request_id", id, "err", err)
 			writeError(w, http.StatusServiceUnavailable, "audit_unavailable", "the decision could not be recorded on the audit log; try again")
 			return
 		}
-		resp.Results[i] = res
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-warden-request-id", id)
-	w.Header().Set("x-warden-decision", decisionHeader(resp.Results))
-	json.NewEncoder(w).Encode(&resp)
+	decision := "allow"
+	if anyFlagged {
+		decision = "flag"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-warden-request-id", id)
+	h.Set("x-warden-decision", decision)
+	w.Write(appendModeration(make([]byte, 0, 1400*len(results)), id, results))
 }
 
-func decisionHeader(rs []ModerationResult) string {
-	for _, r := range rs {
-		if r.Flagged {
-			return "flag"
+// oaiResult is one moderation result in OpenAI's category order.
+type oaiResult struct {
+	flagged bool
+	flags   [len(oaiOrder)]bool
+	scores  [len(oaiOrder)]float64
+}
+
+// oaiOrder is hazard.OpenAICategories as an array, so results need no maps.
+var oaiOrder = [...]string{
+	hazard.OAIHarassment, hazard.OAIHarassmentThreatening, hazard.OAIHate, hazard.OAIHateThreatening,
+	hazard.OAIIllicit, hazard.OAIIllicitViolent, hazard.OAISelfHarm, hazard.OAISelfHarmIntent,
+	hazard.OAISelfHarmInstructions, hazard.OAISexual, hazard.OAISexualMinors, hazard.OAIViolence,
+	hazard.OAIViolenceGraphic,
+}
+
+var oaiIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range oaiOrder {
+		m[c] = i
+	}
+	return m
+}()
+
+// fill maps a verdict onto OpenAI's categories: a category's score is the
+// highest score of the Warden categories reported under it, and it is
+// flagged when any of them is flagged.
+func (o *oaiResult) fill(v *detect.Verdict) {
+	for _, r := range v.Categories {
+		info, _ := hazard.Lookup(r.Category)
+		for _, name := range info.OpenAI {
+			i := oaiIndex[name]
+			if r.Score > o.scores[i] {
+				o.scores[i] = r.Score
+			}
+			if r.Flagged {
+				o.flags[i] = true
+				o.flagged = true
+			}
 		}
 	}
-	return "allow"
+}
+
+// appendModeration encodes OpenAI's moderation response by hand: it is the
+// hot path of /v1/moderations and encoding/json's map handling dominated it.
+func appendModeration(b []byte, id string, rs []oaiResult) []byte {
+	b = append(b, `{"id":"`...)
+	b = append(b, id...)
+	b = append(b, `","model":"`+ModelName+`","results":[`...)
+	for i := range rs {
+		r := &rs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"flagged":`...)
+		b = strconv.AppendBool(b, r.flagged)
+		b = append(b, `,"categories":{`...)
+		for j, c := range oaiOrder {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, c...)
+			b = append(b, `":`...)
+			b = strconv.AppendBool(b, r.flags[j])
+		}
+		b = append(b, `},"category_scores":{`...)
+		for j, c := range oaiOrder {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, c...)
+			b = append(b, `":`...)
+			b = strconv.AppendFloat(b, r.scores[j], 'g', 6, 64)
+		}
+		b = append(b, `},"category_applied_input_types":{`...)
+		for j, c := range oaiOrder {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, c...)
+			b = append(b, `":["text"]`...)
+		}
+		b = append(b, "}}"...)
+	}
+	return append(b, "]}\n"...)
 }
 
 // scanFailed answers a failed scan: detector failures never pass as "not
