@@ -405,3 +405,25 @@ func TestDecideAllocs(t *testing.T) {
 		t.Errorf("Checks allocates %v times", n)
 	}
 }
+
+func TestRuleGuard(t *testing.T) {
+	// An escalate tier without a guard uses the guard of the block it is
+	// written in: the rule's, else the defaults'.
+	p := mustParse(t, `
+version: "1"
+defaults:
+  guard: g-default
+  input: {hate: escalate}
+rules:
+  - name: own-guard
+    match: {tenant: a}
+    guard: g-rule
+    output: {hate: escalate}
+`)
+	if e := p.Escalation(policy.Request{Tenant: "a", Stage: policy.Output}); e == nil || e.Guard != "g-rule" {
+		t.Errorf("rule output escalation %+v", e)
+	}
+	if e := p.Escalation(policy.Request{Tenant: "a", Stage: policy.Input}); e == nil || e.Guard != "g-default" {
+		t.Errorf("inherited input escalation %+v", e)
+	}
+}

@@ -575,10 +575,7 @@ func (p *parser) tier(n *yaml.Node, what string) (tier, bool) {
 		case "action":
 			a, good := p.action(v, what, false)
 			ok = ok && good
-			t.Action, haveAction = a, good
-			if !good {
-				haveAction = true // reported already
-			}
+			t.Action, haveAction = a, true
 		case "threshold":
 			var f float64
 			if v.Kind != yaml.ScalarNode || (v.Tag != "!!float" && v.Tag != "!!int") || v.Decode(&f) != nil || math.IsNaN(f) || f < 0 || f > 1 {
@@ -867,7 +864,9 @@ func (p *parser) effective(base *settings, raw *rawSettings, guard string, at *y
 				sc.thresholds[catList[c]] = min
 			}
 		}
-		if len(guards) > 1 && node != nil {
+		// A conflict in a section the rule does not touch is the defaults'
+		// own, reported there.
+		if len(guards) > 1 && node != nil && (base == nil || sec.present) {
 			p.errorf(node, "%s: escalation to more than one guard (%s); one stage may escalate to one guard", stageName(i), strings.Join(guards, ", "))
 		}
 		s.stages[i] = sc
