@@ -43,10 +43,13 @@ func TestDatasetRates(t *testing.T) {
 		{"OR-Bench seemingly toxic (EN)", "benign/orbench_80k_subset/prompts.jsonl", "prompt", "", true, 0.01},
 		{"medical dialogue (ZH)", "benign/zh_medical_dialogue/prompts.jsonl", "prompt", "", true, 0.002},
 		{"neuralchemy label 0 (EN)", "neuralchemy_pi/train.csv", "text", "label=0", true, 0.01},
+		{"awesome role-play prompts (EN)", "awesome_prompts/prompts_en.csv", "prompt", "", true, 0.01},
 		{"AdvBench harmful behaviors (EN)", "advbench/harmful_behaviors.csv", "goal", "", false, 0},
 		{"CatQA (ZH half)", "catqa/catqa_en_zh.csv", "text", "lang=zh", false, 0},
 		{"CatQA (EN half)", "catqa/catqa_en_zh.csv", "text", "lang=en", false, 0},
 		{"neuralchemy direct injection (EN)", "neuralchemy_pi/train.csv", "text", "category=direct_injection", false, 0},
+		{"neuralchemy jailbreak (EN)", "neuralchemy_pi/train.csv", "text", "category=jailbreak", false, 0},
+		{"jailbreak_llms in-the-wild jailbreaks", "jailbreak_llms/jailbreak_prompts_2023_05_07.csv", "prompt", "", false, 0},
 	}
 	for _, s := range sets {
 		texts, err := readTexts(filepath.Join(dir, s.file), s.column, s.filter)
@@ -119,6 +122,7 @@ func readTexts(path, column, filter string) ([]string, error) {
 	}
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
 	rows, err := r.ReadAll()
 	if err != nil {
 		return nil, err
