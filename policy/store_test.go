@@ -158,25 +158,25 @@ func TestWatchFileChange(t *testing.T) {
 	go func() { done <- l.Watch(ctx) }()
 
 	writeFile(t, l.Path, docVersion("b"))
-	checkFor(t, 5*time.Second, "version b", func() bool { return l.Store.Current().Version() == "b" })
+	checkFor(t, 10*time.Second, "version b", func() bool { return l.Store.Current().Version() == "b" })
 
 	// A bad file is reported and the policy in force stays.
 	writeFile(t, l.Path, "version: c\nrules: [{name: x, match: {tenant: '['}}]\n")
-	checkFor(t, 5*time.Second, "reload failure logged", func() bool { return sink.count("policy reload failed") == 1 })
+	checkFor(t, 10*time.Second, "reload failure logged", func() bool { return sink.count("policy reload failed") == 1 })
 	if v := l.Store.Current().Version(); v != "b" {
 		t.Fatalf("bad file: version %q in force", v)
 	}
 	// The failure is not repeated every poll while the file stays bad.
 	n := changes.Load()
 	writeFile(t, l.Path, docVersion("d"))
-	checkFor(t, 5*time.Second, "version d", func() bool { return l.Store.Current().Version() == "d" })
+	checkFor(t, 10*time.Second, "version d", func() bool { return l.Store.Current().Version() == "d" })
 	if sink.count("policy reload failed") != 1 || changes.Load() != n+1 {
 		t.Errorf("log:\n%s", sink.all())
 	}
 
 	// A same-size rewrite is still noticed (content hash).
 	writeFile(t, l.Path, docVersion("e"))
-	checkFor(t, 5*time.Second, "version e", func() bool { return l.Store.Current().Version() == "e" })
+	checkFor(t, 10*time.Second, "version e", func() bool { return l.Store.Current().Version() == "e" })
 
 	cancel()
 	select {
@@ -205,12 +205,12 @@ func TestWatchVerifierRefuses(t *testing.T) {
 	go l.Watch(ctx)
 
 	writeFile(t, l.Path, "version: weaker\ndefaults:\n  input: {cbrn_weapons: flag}\n")
-	checkFor(t, 5*time.Second, "refusal logged", func() bool { return sink.count("unsigned weakening") == 1 })
+	checkFor(t, 10*time.Second, "refusal logged", func() bool { return sink.count("unsigned weakening") == 1 })
 	if v := l.Store.Current().Version(); v != "a" {
 		t.Fatalf("refused policy in force: %q", v)
 	}
 	writeFile(t, l.Path, "version: stricter\ndefaults:\n  input: {cbrn_weapons: block, hate: block}\n")
-	checkFor(t, 5*time.Second, "stricter policy", func() bool { return l.Store.Current().Version() == "stricter" })
+	checkFor(t, 10*time.Second, "stricter policy", func() bool { return l.Store.Current().Version() == "stricter" })
 }
 
 func TestWatchReloadChannel(t *testing.T) {
@@ -223,7 +223,7 @@ func TestWatchReloadChannel(t *testing.T) {
 	go l.Watch(ctx)
 	writeFile(t, l.Path, docVersion("b"))
 	reload <- struct{}{}
-	checkFor(t, 5*time.Second, "version b", func() bool { return l.Store.Current().Version() == "b" })
+	checkFor(t, 10*time.Second, "version b", func() bool { return l.Store.Current().Version() == "b" })
 }
 
 func TestWatchSIGHUP(t *testing.T) {
@@ -237,10 +237,12 @@ func TestWatchSIGHUP(t *testing.T) {
 	l.Interval = time.Hour // only the signal can trigger
 	l.SIGHUP = true
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go l.Watch(ctx)
+	done := make(chan struct{})
+	go func() { l.Watch(ctx); close(done) }()
+	// Stop the watcher before the guard handler goes (deferred first).
+	defer func() { cancel(); <-done }()
 	writeFile(t, l.Path, docVersion("b"))
-	checkFor(t, 5*time.Second, "version b after SIGHUP", func() bool {
+	checkFor(t, 10*time.Second, "version b after SIGHUP", func() bool {
 		if l.Store.Current().Version() == "b" {
 			return true
 		}
