@@ -12,12 +12,16 @@ import (
 // copies lazily: text that folding leaves alone is never copied. A folder
 // is reused across calls to keep its buffers.
 type folder struct {
-	out        []byte
-	m          mapping
-	seg        []byte // scratch for one NFKC segment
-	track      bool   // build the mapping in m
-	building   bool   // out holds the folded prefix
-	prevLetter bool   // the last folded character is an ASCII letter
+	out   []byte
+	m     mapping
+	seg   []byte // scratch for one NFKC segment
+	track bool   // build the mapping in m
+	// keepCase folds only NFKC and invisible characters, keeping case and
+	// letters as they are: the text decoders look at, where "Ym9t\u200bYg=="
+	// must still read as base64.
+	keepCase   bool
+	building   bool // out holds the folded prefix
+	prevLetter bool // the last folded character is an ASCII letter
 	// reshaped is set when folding made an ASCII letter, digit or
 	// separator out of something else, or removed a character: words that
 	// leetspeak or joined letters could match may then exist only in the
@@ -43,7 +47,7 @@ func (f *folder) fold(src string) (string, bool) {
 		if c < utf8.RuneSelf {
 			j := i
 			if !f.building {
-				for j < len(src) && src[j] < utf8.RuneSelf && src[j]-'A' >= 26 {
+				for j < len(src) && src[j] < utf8.RuneSelf && (f.keepCase || src[j]-'A' >= 26) {
 					j++
 				}
 				if j < len(src) && src[j] < utf8.RuneSelf {
@@ -60,7 +64,9 @@ func (f *folder) fold(src string) (string, bool) {
 			}
 			start := len(f.out)
 			f.out = append(f.out, src[i:j]...)
-			lowerASCII(f.out[start:])
+			if !f.keepCase {
+				lowerASCII(f.out[start:])
+			}
 			if f.track {
 				f.m.lin(start, i)
 			}
@@ -163,7 +169,7 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 		f.reshaped = true
 		return
 	}
-	kind, to := foldRune(r, f.prevLetter)
+	kind, to := f.foldRune(r)
 	switch kind {
 	case keep:
 		if f.building {
@@ -203,7 +209,7 @@ func (f *folder) segment(src string, s, e int) {
 				a = ' '
 			}
 			f.change(src, s)
-			_, to := foldRune(a, f.prevLetter)
+			_, to := f.foldRune(a)
 			f.emitRune(to, s, e, true)
 			return
 		}
@@ -223,7 +229,7 @@ func (f *folder) segment(src string, s, e int) {
 	for k := 0; k < len(f.seg); {
 		r, size := utf8.DecodeRune(f.seg[k:])
 		k += size
-		kind, to := foldRune(r, f.prevLetter)
+		kind, to := f.foldRune(r)
 		switch kind {
 		case keep:
 			f.emitRune(r, s, e, true)
@@ -266,6 +272,20 @@ const (
 	drop        // removed
 	repl        // replaced by the returned rune
 )
+
+// foldRune folds one rune that follows what f has folded so far.
+func (f *folder) foldRune(r rune) (int, rune) {
+	if f.keepCase {
+		if r < utf8.RuneSelf || r >= 0x3040 && r < 0xA000 && r != 0x3164 || r >= 0xAC00 && r < 0xD7A4 {
+			return keep, r
+		}
+		if invisible(r) || f.prevLetter && r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Me) {
+			return drop, 0
+		}
+		return keep, r
+	}
+	return foldRune(r, f.prevLetter)
+}
 
 // foldRune folds one rune; afterLetter says whether the rune follows an
 // ASCII letter (so a combining mark on it is dropped).

@@ -59,11 +59,12 @@ type normalizer struct {
 	d      decoding
 }
 
-// item is a decoded text waiting for nested decoding.
+// item is a text waiting for decoding.
 type item struct {
 	raw     View // the decoded text before folding, mapped to the original
 	depth   int
 	regions []region
+	flags   scanFlags // at depth 0, the decoders prescan allows
 }
 
 func (n *normalizer) full() bool { return len(n.views) >= n.opt.MaxViews }
@@ -92,12 +93,14 @@ func (n *normalizer) run(text string) []View {
 	// Folding, then leetspeak and joined letters over the folded text.
 	flags := prescan(text)
 	base := n.views[0]
+	reshaped := false
 	switch {
 	case flags&fNonASCII != 0:
 		if ft, changed := n.f.fold(text); changed {
 			base = View{Name: "folded", Text: ft, spans: n.f.m.finish(len(ft), len(text))}
 			n.add(base)
 			if n.f.reshaped {
+				reshaped = true
 				// Folding made letters of what prescan saw as other
 				// bytes: look at the folded text itself.
 				flags |= fLeet | fJoin
@@ -125,10 +128,24 @@ func (n *normalizer) run(text string) []View {
 
 	// Decoders, breadth first: every decoder on the original, then every
 	// decoder on the segments each of them decoded, and so on.
-	if flags&(fBase64|fHex|fPercent|fHTML|fRot13) == 0 {
-		return n.views
+	const decoding = fBase64 | fHex | fPercent | fHTML | fRot13
+	var queue []item
+	if flags&decoding != 0 {
+		queue = append(queue, item{raw: n.views[0], regions: []region{{0, len(text)}}, flags: flags})
 	}
-	queue := []item{{raw: n.views[0], regions: []region{{0, len(text)}}}}
+	if reshaped {
+		// Decoders also read the text with invisible characters removed
+		// and NFKC applied but case kept, so that "Ym9t\u200bYg==" and
+		// full-width base64 decode too.
+		n.f.keepCase = true
+		if ct, changed := n.f.fold(text); changed {
+			if cf := prescan(ct); cf&decoding != 0 {
+				clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
+				queue = append(queue, item{raw: clean, regions: []region{{0, len(ct)}}, flags: cf})
+			}
+		}
+		n.f.keepCase = false
+	}
 	for len(queue) > 0 && !n.full() {
 		it := queue[0]
 		queue = queue[1:]
@@ -139,7 +156,7 @@ func (n *normalizer) run(text string) []View {
 			if n.full() || n.budget <= 0 {
 				break
 			}
-			if it.depth == 0 && flags&dec.flag == 0 {
+			if it.depth == 0 && it.flags&dec.flag == 0 {
 				continue
 			}
 			n.d.reset(n.budget)
