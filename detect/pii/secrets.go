@@ -194,6 +194,9 @@ var awsSecretLabels = []string{"aws_secret_access_key", "AWS_SECRET_ACCESS_KEY",
 // continue from.
 func awsSecretAt(text string, i int, emit func(string, int, int)) int {
 	rest := text[i:]
+	if len(rest) < 15 || !(strings.HasPrefix(rest[1:], "ws_") || strings.HasPrefix(rest[1:], "WS_") || strings.HasPrefix(rest[1:], "ecret")) {
+		return i + 1
+	}
 	for _, label := range awsSecretLabels {
 		if !strings.HasPrefix(rest, label) {
 			continue
