@@ -254,7 +254,10 @@ func (l *Log) run() {
 	defer close(l.done)
 	ctx := context.Background()
 	cache := &hashCache{m: map[int64]tlog.Hash{}}
-	cacheSize := int64(-1) // tree size cache is the frontier of; -1: unknown
+	// cache holds the frontier hashes of the tree at cacheHead, the head
+	// after this log's last append, when cacheValid.
+	var cacheHead store.Head
+	cacheValid := false
 	interval := time.Duration(l.cfg.CheckpointInterval)
 	if interval <= 0 {
 		interval = time.Hour
@@ -269,45 +272,84 @@ func (l *Log) run() {
 	linger := time.Duration(l.cfg.Linger)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// build computes the batch for head from c (which it updates).
+	build := func(head store.Head, c *hashCache, batch []*pending) (store.Batch, error) {
+		b := store.Batch{Entries: make([]store.Entry, len(batch))}
+		for i, p := range batch {
+			n := head.Size + int64(i)
+			body := withIndex(p.body, n)
+			hs, err := c.append(n, tlog.RecordHash(body))
+			if err != nil {
+				return store.Batch{}, fmt.Errorf("hashes of record %d: %w", n, err)
+			}
+			b.Entries[i] = store.Entry{Index: n, RequestID: p.requestID, Kind: p.kind, Time: p.time, Body: body, Hashes: hs}
+		}
+		newSize := head.Size + int64(len(batch))
+		if l.cfg.CheckpointEvery > 0 && newSize-head.CheckpointSize >= l.cfg.CheckpointEvery {
+			cp, err := l.sign(newSize, c)
+			if err != nil {
+				return store.Batch{}, err
+			}
+			b.Checkpoint = cp
+		}
+		c.trim(newSize)
+		c.fallback = nil
+		return b, nil
+	}
+	after := func(head store.Head, b store.Batch) store.Head {
+		head.Size += int64(len(b.Entries))
+		if b.Checkpoint != nil {
+			head.CheckpointSize = b.Checkpoint.Size
+		}
+		return head
+	}
+	spec, _ := l.st.(store.SpeculativeAppender)
 	commit := func(batch []*pending) error {
+		if spec != nil && cacheValid {
+			// We know the head from our own last append: compute the batch
+			// for it and write it in one round trip; the store refuses it
+			// if another writer appended meanwhile.
+			c := cache.clone()
+			b, err := build(cacheHead, c, batch)
+			if err == nil {
+				err = spec.AppendAt(ctx, cacheHead, b)
+			}
+			if err == nil {
+				cache, cacheHead = c, after(cacheHead, b)
+				return nil
+			}
+			cacheValid = false
+			if !errors.Is(err, store.ErrHeadMoved) {
+				return err
+			}
+		}
 		var newCache *hashCache
-		var newSize int64
+		var newHead store.Head
 		err := l.st.Append(ctx, func(ctx context.Context, head store.Head, r tlog.HashReader) (store.Batch, error) {
 			var c *hashCache
-			if cacheSize == head.Size {
+			if cacheValid && cacheHead.Size == head.Size {
 				c = cache.clone()
 				c.fallback = r
-			} else { // first append, or another process appended
+			} else { // first append, or another writer appended
 				c = &hashCache{m: map[int64]tlog.Hash{}, fallback: r}
-			}
-			b := store.Batch{Entries: make([]store.Entry, len(batch))}
-			for i, p := range batch {
-				n := head.Size + int64(i)
-				body := withIndex(p.body, n)
-				hs, err := c.append(n, tlog.RecordHash(body))
-				if err != nil {
-					return store.Batch{}, fmt.Errorf("hashes of record %d: %w", n, err)
+				// Load the whole frontier: later appends and tree hashes
+				// build on all of it, not only on what this batch reads.
+				if _, err := c.ReadHashes(frontierIndexes(head.Size)); err != nil {
+					return store.Batch{}, fmt.Errorf("read tree frontier: %w", err)
 				}
-				b.Entries[i] = store.Entry{Index: n, RequestID: p.requestID, Kind: p.kind, Time: p.time, Body: body, Hashes: hs}
 			}
-			newSize = head.Size + int64(len(batch))
-			if l.cfg.CheckpointEvery > 0 && newSize-head.CheckpointSize >= l.cfg.CheckpointEvery {
-				cp, err := l.sign(newSize, c)
-				if err != nil {
-					return store.Batch{}, err
-				}
-				b.Checkpoint = cp
+			b, err := build(head, c, batch)
+			if err != nil {
+				return store.Batch{}, err
 			}
-			c.trim(newSize)
-			c.fallback = nil
-			newCache = c
+			newCache, newHead = c, after(head, b)
 			return b, nil
 		})
 		if err != nil {
-			cacheSize = -1
+			cacheValid = false
 			return err
 		}
-		cache, cacheSize = newCache, newSize
+		cache, cacheHead, cacheValid = newCache, newHead, true
 		return nil
 	}
 
@@ -390,6 +432,7 @@ func (l *Log) run() {
 			if err := l.st.Append(ctx, l.checkpointOnly); err != nil {
 				l.cfg.Logger.Error("audit: timed checkpoint failed", "err", err)
 			}
+			cacheValid = false // the head's checkpoint size may have moved
 		case <-prune.C:
 			l.prune(ctx)
 			prune.Reset(time.Hour)

@@ -46,6 +46,7 @@ func TestTamper(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
 				cfg := b.config(t)
 				cfg.CheckpointEvery = 10
 				l := openLog(t, cfg)

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -31,7 +32,10 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store               = (*Store)(nil)
+	_ store.SpeculativeAppender = (*Store)(nil)
+)
 
 // Open connects to the database at dsn and brings the schema up to date.
 // When schema is not empty the log's tables live in that schema, created
@@ -160,22 +164,11 @@ func (s *Store) Append(ctx context.Context, fn store.AppendFunc) error {
 		return err
 	}
 	if n := len(batch.Entries); n > 0 {
-		rows := make([][]any, n)
-		for i, e := range batch.Entries {
-			if e.Index != h.Size+int64(i) {
-				return fmt.Errorf("postgres: append: entry %d has index %d, want %d", i, e.Index, h.Size+int64(i))
-			}
-			rows[i] = []any{e.Index, e.RequestID, e.Kind, e.Time, e.Body, e.Hashes}
+		if err := checkIndexes(h, batch); err != nil {
+			return err
 		}
-		if n < 8 {
-			b := &pgx.Batch{}
-			for _, r := range rows {
-				b.Queue(`INSERT INTO records (idx, request_id, kind, time_ns, body, hashes) VALUES ($1, $2, $3, $4, $5, $6)`, r...)
-			}
-			if err := tx.SendBatch(ctx, b).Close(); err != nil {
-				return fmt.Errorf("postgres: insert records: %w", err)
-			}
-		} else if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"idx", "request_id", "kind", "time_ns", "body", "hashes"}, pgx.CopyFromRows(rows)); err != nil {
+		a := insertArgs(batch.Entries)
+		if _, err := tx.Exec(ctx, insertSQL, a...); err != nil {
 			return fmt.Errorf("postgres: insert records: %w", err)
 		}
 		h.Size += int64(n)
@@ -194,6 +187,66 @@ func (s *Store) Append(ctx context.Context, fn store.AppendFunc) error {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+const insertSQL = `INSERT INTO records (idx, request_id, kind, time_ns, body, hashes)
+	SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[])`
+
+func checkIndexes(h store.Head, b store.Batch) error {
+	for i, e := range b.Entries {
+		if e.Index != h.Size+int64(i) {
+			return fmt.Errorf("postgres: append: entry %d has index %d, want %d", i, e.Index, h.Size+int64(i))
+		}
+	}
+	return nil
+}
+
+// insertArgs returns the column arrays of insertSQL.
+func insertArgs(es []store.Entry) []any {
+	idx := make([]int64, len(es))
+	req := make([]string, len(es))
+	kind := make([]string, len(es))
+	tm := make([]int64, len(es))
+	body := make([][]byte, len(es))
+	hashes := make([][]byte, len(es))
+	for i, e := range es {
+		idx[i], req[i], kind[i], tm[i], body[i], hashes[i] = e.Index, e.RequestID, e.Kind, e.Time, e.Body, e.Hashes
+	}
+	return []any{idx, req, kind, tm, body, hashes}
+}
+
+// AppendAt implements store.SpeculativeAppender: it writes a batch computed
+// for head at in one round trip, a pipeline that PostgreSQL runs as one
+// implicit transaction. Its first statement locks the head row and fails
+// (division by zero) unless the head is still at, so a batch computed on a
+// stale head is never written: AppendAt then returns store.ErrHeadMoved.
+func (s *Store) AppendAt(ctx context.Context, at store.Head, batch store.Batch) error {
+	if err := checkIndexes(at, batch); err != nil {
+		return err
+	}
+	size, cpSize := at.Size+int64(len(batch.Entries)), at.CheckpointSize
+	b := &pgx.Batch{}
+	b.Queue(`SELECT 1 / (CASE WHEN size = $1 AND checkpoint_size = $2 THEN 1 ELSE 0 END) FROM head WHERE id = 1 FOR UPDATE`, at.Size, at.CheckpointSize)
+	if len(batch.Entries) > 0 {
+		b.Queue(insertSQL, insertArgs(batch.Entries)...)
+	}
+	if c := batch.Checkpoint; c != nil {
+		if c.Size != size {
+			return fmt.Errorf("postgres: append: checkpoint size %d, log size %d", c.Size, size)
+		}
+		b.Queue(`INSERT INTO checkpoints (size, time_ns, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING`, c.Size, c.Time, c.Note)
+		cpSize = c.Size
+	}
+	b.Queue(`UPDATE head SET size = $1, checkpoint_size = $2 WHERE id = 1`, size, cpSize)
+	err := s.pool.SendBatch(ctx, b).Close()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22012" {
+		return store.ErrHeadMoved
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: append: %w", err)
 	}
 	return nil
 }

@@ -103,6 +103,20 @@ type Store interface {
 	Close() error
 }
 
+// SpeculativeAppender is implemented by stores that can write a batch
+// computed in advance for an expected head in one round trip, instead of
+// reading the head under the lock first. The log uses it when it knows the
+// head from its own last append.
+type SpeculativeAppender interface {
+	// AppendAt writes batch, computed for head at, atomically and durably,
+	// or nothing and ErrHeadMoved when the head is no longer at (another
+	// process appended).
+	AppendAt(ctx context.Context, at Head, batch Batch) error
+}
+
+// ErrHeadMoved is returned by AppendAt when the head changed.
+var ErrHeadMoved = errors.New("head moved")
+
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
