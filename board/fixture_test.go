@@ -54,7 +54,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	keys    map[string]*board.PrivateKey
 	names   []string
 	charter *board.Charter
@@ -78,7 +78,7 @@ func testKey(t testing.TB, name string) *board.PrivateKey {
 
 // newFixture opens a board for deployment "prod" with the given trustees
 // and k for every act but halt (1).
-func newFixture(t *testing.T, k int, names ...string) *fixture {
+func newFixture(t testing.TB, k int, names ...string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, keys: map[string]*board.PrivateKey{}, names: names, audit: &memAudit{},
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, dir: t.TempDir()}
