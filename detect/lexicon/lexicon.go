@@ -597,18 +597,20 @@ func bounded(text string, s, e int, fl uint8) bool {
 }
 
 // partner finds a match of set within r.window words of hits[i] (after it
-// when r is ordered, on either side otherwise).
+// when r is ordered, on either side otherwise). Words are counted only for
+// candidates of the right set; the others are skipped by byte distance.
 func partner(text string, hits []hit, i int, set int32, r *rule) int {
 	h := hits[i]
+	limit := maxGapBytes(r.window)
 	for j, n := i+1, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
 		o := hits[j]
 		if o.start < h.end {
 			continue // overlaps
 		}
-		if !within(text, int(h.end), int(o.start), r.window) {
+		if int(o.start-h.end) > limit {
 			break
 		}
-		if o.set == set {
+		if o.set == set && within(text, int(h.end), int(o.start), r.window) {
 			return j
 		}
 	}
@@ -617,16 +619,10 @@ func partner(text string, hits []hit, i int, set int32, r *rule) int {
 	}
 	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
 		o := hits[j]
-		if o.end > h.start {
-			continue
+		if int(h.start-o.start) > limit+MaxPatternLen {
+			break
 		}
-		if !within(text, int(o.end), int(h.start), r.window) {
-			if int(h.start)-int(o.start) > maxGapBytes(r.window)+MaxPatternLen {
-				break
-			}
-			continue
-		}
-		if o.set == set {
+		if o.set == set && o.end <= h.start && within(text, int(o.end), int(h.start), r.window) {
 			return j
 		}
 	}
@@ -636,24 +632,22 @@ func partner(text string, hits []hit, i int, set int32, r *rule) int {
 // suppressed reports whether a match of r's negative set lies within
 // r.negWindow words of [s, e) or overlaps it.
 func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule) bool {
+	limit := maxGapBytes(r.negWindow)
 	for j, n := i, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
 		o := hits[j]
-		if int(o.start) >= e && !within(text, e, int(o.start), r.negWindow) {
+		if int(o.start)-e > limit {
 			break
 		}
-		if o.set == r.neg {
+		if o.set == r.neg && (int(o.start) < e || within(text, e, int(o.start), r.negWindow)) {
 			return true
 		}
 	}
 	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
 		o := hits[j]
-		if int(s)-int(o.start) > maxGapBytes(r.negWindow)+MaxPatternLen {
+		if s-int(o.start) > limit+MaxPatternLen {
 			break
 		}
-		if o.set != r.neg {
-			continue
-		}
-		if int(o.end) > s || within(text, int(o.end), s, r.negWindow) {
+		if o.set == r.neg && (int(o.end) > s || within(text, int(o.end), s, r.negWindow)) {
 			return true
 		}
 	}
