@@ -129,23 +129,24 @@ func (n *normalizer) run(text string) []View {
 	// Decoders, breadth first: every decoder on the original, then every
 	// decoder on the segments each of them decoded, and so on.
 	const decoding = fBase64 | fHex | fPercent | fHTML | fRot13
-	var queue []item
-	if flags&decoding != 0 {
-		queue = append(queue, item{raw: n.views[0], regions: []region{{0, len(text)}}, flags: flags})
-	}
+	root := item{raw: n.views[0], flags: flags}
 	if reshaped {
-		// Decoders also read the text with invisible characters removed
-		// and NFKC applied but case kept, so that "Ym9t\u200bYg==" and
-		// full-width base64 decode too.
+		// Decoders read the text with invisible characters removed and
+		// NFKC applied, but case kept, so that "Ym9t\u200bYg==" and
+		// full-width base64 decode too. ASCII is left as it is, so this
+		// text decodes everything the original does.
 		n.f.keepCase = true
 		if ct, changed := n.f.fold(text); changed {
-			if cf := prescan(ct); cf&decoding != 0 {
-				clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
-				queue = append(queue, item{raw: clean, regions: []region{{0, len(ct)}}, flags: cf})
-			}
+			clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
+			root = item{raw: clean, flags: prescan(ct)}
 		}
 		n.f.keepCase = false
 	}
+	if root.flags&decoding == 0 {
+		return n.views
+	}
+	root.regions = []region{{0, len(root.raw.Text)}}
+	queue := []item{root}
 	for len(queue) > 0 && !n.full() {
 		it := queue[0]
 		queue = queue[1:]
@@ -171,8 +172,14 @@ func (n *normalizer) run(text string) []View {
 			n.budget -= len(rawText)
 			raw := View{Name: name, Text: rawText, spans: compose(n.d.m.finish(len(rawText), -1), len(rawText), &it.raw)}
 			v := raw
-			if ft, changed := n.f.fold(rawText); changed {
-				v = View{Name: name, Text: ft, spans: compose(n.f.m.finish(len(ft), len(rawText)), len(ft), &raw)}
+			switch upper, nonASCII := asciiCase(rawText); {
+			case nonASCII:
+				if ft, changed := n.f.fold(rawText); changed {
+					v = View{Name: name, Text: ft, spans: compose(n.f.m.finish(len(ft), len(rawText)), len(ft), &raw)}
+				}
+			case upper:
+				// Lower-casing ASCII keeps every offset.
+				v = View{Name: name, Text: lowerCopy(rawText), spans: raw.spans}
 			}
 			if n.add(v) {
 				regions := make([]region, len(n.d.regions))

@@ -13,8 +13,6 @@
 // base64) cannot make it hang or grow memory without limit.
 package normalize
 
-import "sort"
-
 // View is one derived reading of the original text.
 type View struct {
 	// Name says how the view was derived: "original", "folded", "leet",
@@ -79,12 +77,7 @@ func (v *View) Original(start, end int) (int, int) {
 
 // spanAt returns the original range of view byte k (0 <= k < len(v.Text)).
 func (v *View) spanAt(k int) (int, int) {
-	sp := v.spans
-	i := sort.Search(len(sp), func(i int) bool { return int(sp[i].v) > k }) - 1
-	if i < 0 {
-		i = 0
-	}
-	p := sp[i]
+	p := v.spans[v.spanIndex(k)]
 	if p.lin {
 		o := int(p.o) + k - int(p.v)
 		return o, o + 1
