@@ -39,6 +39,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// SyncInterval is how often the board re-reads the store even without
+	// a notification and audits expiries (default 30s).
+	SyncInterval time.Duration
 	// OnChange, when set, is called (without locks held) after a statement
 	// is enforced, whether this replica or another accepted it. Wire a
 	// policy statement to the policy Loader's Reload channel so an
@@ -122,7 +125,11 @@ func Open(ctx context.Context, cfg Config) (*Board, error) {
 	b.onChange = cfg.OnChange // not for the statements loaded by Open
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel, b.done = cancel, make(chan struct{})
-	go b.follow(wctx)
+	interval := cfg.SyncInterval
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	go b.follow(wctx, interval)
 	return b, nil
 }
 
@@ -136,11 +143,11 @@ func (b *Board) Close() error {
 	return nil
 }
 
-func (b *Board) follow(ctx context.Context) {
+func (b *Board) follow(ctx context.Context, interval time.Duration) {
 	defer close(b.done)
 	ch := b.store.Watch(ctx)
 	// A slow periodic sync covers lost notifications and expiries.
-	t := time.NewTicker(30 * time.Second)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -151,6 +158,7 @@ func (b *Board) follow(ctx context.Context) {
 				return
 			}
 		case <-t.C:
+			b.noteExpiries(ctx)
 		}
 		if err := b.sync(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("board sync failed", "err", err)
@@ -280,6 +288,7 @@ func (b *Board) submitLocked(ctx context.Context, env *Envelope) (*Result, error
 		res := &Result{Type: v.stmt.Type, Subject: v.stmt.Subject(), Version: v.stmt.Version, Digest: v.digest,
 			Signers: append(append([]string(nil), v.signers...), v.haveNew...), Needed: v.missing + v.missingNewCount, Rejected: v.rejected}
 		res.Signers = dedupe(res.Signers)
+		env = v.pruned()
 		if !v.enough() {
 			if err := b.store.PutPending(ctx, v.digest, env); err != nil {
 				return nil, fmt.Errorf("submit: %w", err)
@@ -396,6 +405,32 @@ func (b *Board) Admit(ctx context.Context, model, route string) error {
 		return err
 	}
 	return nil
+}
+
+// noteExpiries audits, once each, releases and the charter that expired
+// since the last look (Admit also notices a release's expiry at once).
+func (b *Board) noteExpiries(ctx context.Context) {
+	now := b.now()
+	var recs []audit.Record
+	b.mu.Lock()
+	for model, r := range b.st.releases {
+		if exp := r.expiredParts(now); len(exp) > 0 && !b.noted[r.Digest] {
+			b.noted[r.Digest] = true
+			recs = append(recs, audit.Record{Kind: "governance", RequestID: "board-" + shortID(strings.TrimPrefix(r.Digest, "sha256:")),
+				Time: now.UTC(), Model: model, Action: "enforce",
+				Detail: map[string]any{"change": "release expired", "statement_type": string(KindRelease), "digest": r.Digest,
+					"result": "enforced", "reason": "no longer valid: " + strings.Join(exp, "; ")}})
+		}
+	}
+	if c := b.st.charter; !now.Before(c.Expires) && !b.noted[b.st.charterDigest] {
+		b.noted[b.st.charterDigest] = true
+		recs = append(recs, audit.Record{Kind: "governance", RequestID: "board-" + shortID(strings.TrimPrefix(b.st.charterDigest, "sha256:")),
+			Time: now.UTC(), Action: "enforce",
+			Detail: map[string]any{"change": "charter expired: only halts and a charter rotation are accepted", "statement_type": string(KindCharter),
+				"digest": b.st.charterDigest, "result": "enforced"}})
+	}
+	b.mu.Unlock()
+	b.record(ctx, recs...)
 }
 
 // HaltSignal implements the gateway's Governor: the returned channel is

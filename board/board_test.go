@@ -358,3 +358,53 @@ func TestFileStoreSharedDirectory(t *testing.T) {
 	}
 	wantRefused(t, e2, "stale", "replay or rollback")
 }
+
+func TestJunkSignaturesNotStored(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	env := f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), time.Hour)), "alice")
+	for i := 0; i < 50; i++ {
+		env.Signatures = append(env.Signatures, board.Signature{KeyID: "junk", Sig: env.Signatures[0].Sig})
+	}
+	if res, err := f.submit(env); err != nil || res.Status != "pending" || len(res.Rejected) != 50 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	des, err := os.ReadDir(filepath.Join(f.dir, "pending"))
+	if err != nil || len(des) != 1 {
+		t.Fatalf("pending dir: %v %v", des, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.dir, "pending", des[0].Name()))
+	e, err := board.ParseEnvelope(b)
+	if err != nil || len(e.Signatures) != 1 {
+		t.Fatalf("pending envelope keeps %d signatures, want alice's only (%v)", len(e.Signatures), err)
+	}
+}
+
+func TestExpirySweepAudited(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), time.Hour)), "alice", "bob"))
+	b, err := board.Open(context.Background(), board.Config{Dir: f.dir, Now: f.clock.Now, Audit: f.audit, SyncInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f.clock.Add(400 * 24 * time.Hour) // past the release and the charter
+	waitFor(t, 2*time.Second, func() bool {
+		n := 0
+		for _, r := range append(f.audit.find("enforce", board.KindRelease), f.audit.find("enforce", board.KindCharter)...) {
+			if c, _ := r.Detail["change"].(string); strings.Contains(c, "expired") {
+				n++
+			}
+		}
+		return n == 2
+	})
+	time.Sleep(50 * time.Millisecond)
+	n := 0
+	for _, r := range f.audit.find("enforce", board.KindRelease) {
+		if r.Detail["change"] == "release expired" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("release expiry audited %d times, want once", n)
+	}
+}

@@ -148,6 +148,9 @@ func (c *Charter) TrusteeNames() []string {
 type SignatureReport struct {
 	// Signers are the distinct trustees with a valid signature, sorted.
 	Signers []string
+	// Valid are the signatures that counted, one per signer, in envelope
+	// order.
+	Valid []Signature
 	// Rejected explains each signature that did not count.
 	Rejected []string
 }
@@ -195,6 +198,7 @@ func (c *Charter) CheckSignatures(e *Envelope) SignatureReport {
 		case matched != "":
 			signed[matched] = true
 			rep.Signers = append(rep.Signers, matched)
+			rep.Valid = append(rep.Valid, s)
 		case len(cands) == 0:
 			rep.Rejected = append(rep.Rejected, fmt.Sprintf("signature %d: key %s is not a trustee of this charter", i+1, shortID(s.KeyID)))
 		default:

@@ -3,6 +3,7 @@ package board
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,9 @@ type verified struct {
 	signers []string
 	// rejected explains signatures that did not count.
 	rejected []string
+	// valid are the signatures that counted (under the current charter
+	// and, for a rotation, the new one), without duplicates.
+	valid []Signature
 	// need and needNew are the thresholds (needNew only for a rotation:
 	// the new charter's own threshold over its own trustees).
 	need, needNew   int
@@ -116,6 +120,12 @@ type verified struct {
 }
 
 func (v *verified) enough() bool { return v.missing == 0 && v.missingNewCount == 0 }
+
+// pruned returns the envelope with only the signatures that counted, so
+// junk signatures are never stored or merged.
+func (v *verified) pruned() *Envelope {
+	return &Envelope{PayloadType: v.env.PayloadType, Payload: v.env.Payload, Signatures: append([]Signature{}, v.valid...)}
+}
 
 // verify checks env against the state at time now. genesis allows the
 // first charter (only when the state has none), which every one of its
@@ -136,7 +146,7 @@ func (s *state) verify(env *Envelope, now time.Time) (*verified, error) {
 			return nil, refuse("unauthorized", "statement refused: no charter is installed; the first statement must be a charter of version 1")
 		}
 		rep := stmt.Charter.CheckSignatures(env)
-		v.signers, v.rejected = rep.Signers, rep.Rejected
+		v.signers, v.rejected, v.valid = rep.Signers, rep.Rejected, rep.Valid
 		v.need = len(stmt.Charter.Trustees)
 		v.missing = max(0, v.need-len(v.signers))
 		if !now.Before(stmt.Charter.Expires) {
@@ -205,12 +215,17 @@ func (s *state) verify(env *Envelope, now time.Time) (*verified, error) {
 	}
 
 	rep := c.CheckSignatures(env)
-	v.signers, v.rejected = rep.Signers, rep.Rejected
+	v.signers, v.rejected, v.valid = rep.Signers, rep.Rejected, rep.Valid
 	v.need = c.Thresholds[stmt.Type]
 	v.missing = max(0, v.need-len(v.signers))
 	if stmt.Type == KindCharter {
 		nrep := stmt.Charter.CheckSignatures(env)
 		v.haveNew = nrep.Signers
+		for _, s := range nrep.Valid {
+			if !slices.Contains(v.valid, s) {
+				v.valid = append(v.valid, s)
+			}
+		}
 		v.needNew = stmt.Charter.Thresholds[KindCharter]
 		v.missingNewCount = max(0, v.needNew-len(v.haveNew))
 	}
