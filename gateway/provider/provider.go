@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -105,14 +104,9 @@ type Part struct {
 // decode parses a JSON object, keeping numbers exact, and reports syntax
 // errors with their byte offset.
 func decode(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := parseJSON(body)
+	if err != nil {
 		return nil, jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, badRequest("", "invalid JSON: unexpected data after the top-level value at byte offset %d", dec.InputOffset())
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -122,19 +116,17 @@ func decode(body []byte) (map[string]any, error) {
 }
 
 func jsonError(err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return badRequest("", "invalid JSON at byte offset %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
-	case errors.As(err, &te):
-		return badRequest(te.Field, "invalid JSON at byte offset %d: %s", te.Offset, strings.TrimPrefix(te.Error(), "json: "))
-	case errors.Is(err, io.EOF):
-		return badRequest("", "invalid JSON: empty body")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "invalid JSON: unexpected end of body")
+	var se *jsonSyntaxError
+	if errors.As(err, &se) {
+		if se.msg == "unexpected end of JSON input" {
+			if se.Offset == 0 {
+				return badRequest("", "invalid JSON: empty body")
+			}
+			return badRequest("", "invalid JSON: unexpected end of body at byte offset %d", se.Offset)
+		}
+		return badRequest("", "invalid JSON at byte offset %d: %s", se.Offset, se.msg)
 	}
-	return badRequest("", "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	return badRequest("", "invalid JSON: %s", err.Error())
 }
 
 // walker collects text parts while descending a JSON tree.

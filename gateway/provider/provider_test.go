@@ -42,7 +42,7 @@ func TestParseRequestErrors(t *testing.T) {
 		``:                              "empty body",
 		`{"model":"m"`:                  "unexpected end",
 		`[1]`:                           "must be a JSON object",
-		`{"model":"m","messages":[]} x`: "after the top-level value",
+		`{"model":"m","messages":[]} x`: "after top-level value",
 		`{"messages":[]}`:               "model must be",
 		`{"model":"m","messages":[{"content":5}]}`:                  "messages[0].content must be a string or an array",
 		`{"model":"m","stream":"yes","messages":[{"content":"a"}]}`: "stream must be a boolean",
