@@ -358,3 +358,26 @@ func TestHTTPHandler(t *testing.T) {
 		}
 	})
 }
+
+// TestFailClosed: when the database cannot take the record, Record returns
+// an error (the gateway must not answer as if it were logged) and Ready
+// says the log is not ready.
+func TestFailClosed(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := b.config(t)
+		l := openLog(t, cfg)
+		defer l.Close()
+		ctx := context.Background()
+		appendN(t, l, 0, 5)
+		if err := l.Ready(); err != nil {
+			t.Fatal(err)
+		}
+		b.exec(t, cfg, `DROP TABLE records`)
+		if err := l.Record(ctx, decision(6)); err == nil {
+			t.Fatal("Record succeeded without its table")
+		}
+		if err := l.Ready(); err == nil || !strings.Contains(err.Error(), "last write failed") {
+			t.Fatalf("Ready after a failed write: %v", err)
+		}
+	})
+}
