@@ -466,14 +466,16 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 // scanText scans one view. orig maps view offsets to the original text
 // (nil when the view is the original).
 func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	glued := strings.Contains(view, "joined")
 	hits := sc.hits[:0]
 	d.ac.Scan(text, func(p, s, e int) {
 		fl := d.patFlags[p]
 		if fl&(flagLeft|flagRight) != 0 && !bounded(text, s, e, fl) {
-			// A derived view may glue words together ("make a b.o.m.b"
-			// joined reads "make abomb"): accept the match when its
-			// original bytes stand on word boundaries.
-			if orig == nil {
+			// A view that joins spaced or dotted letters may glue words
+			// together ("make a b.o.m.b" joined reads "make abomb"):
+			// there, accept the match when its original bytes stand on
+			// word boundaries. Other views (decoded text) keep their own.
+			if orig == nil || !glued {
 				return
 			}
 			os, oe := orig(s, e)
