@@ -44,6 +44,8 @@ func TestDatasetRates(t *testing.T) {
 		{"medical dialogue (ZH)", "benign/zh_medical_dialogue/prompts.jsonl", "prompt", "", true, 0.002},
 		{"neuralchemy label 0 (EN)", "neuralchemy_pi/train.csv", "text", "label=0", true, 0.01},
 		{"awesome role-play prompts (EN)", "awesome_prompts/prompts_en.csv", "prompt", "", true, 0.01},
+		{"HateCheck non-hateful (EN)", "hatecheck/test_suite_cases.csv", "test_case", "label_gold=non-hateful", true, 0.05},
+		{"HateCheck hateful (EN)", "hatecheck/test_suite_cases.csv", "test_case", "label_gold=hateful", false, 0},
 		{"AdvBench harmful behaviors (EN)", "advbench/harmful_behaviors.csv", "goal", "", false, 0},
 		{"CatQA (ZH half)", "catqa/catqa_en_zh.csv", "text", "lang=zh", false, 0},
 		{"CatQA (EN half)", "catqa/catqa_en_zh.csv", "text", "lang=en", false, 0},
