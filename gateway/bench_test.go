@@ -141,7 +141,9 @@ func BenchmarkStreamFirstByte(b *testing.B) {
 	answer := strings.Repeat("garden ", 150)
 	e := newBenchEnv(b, fakellm.Config{Responder: func(string) string { return answer }, ChunkDelay: 2 * time.Millisecond})
 	body := chat2KiB(true)
-	text := func(line string) bool { return strings.Contains(line, `"content":"garden`) || strings.Contains(line, `"content":" garden`) }
+	text := func(line string) bool {
+		return strings.Contains(line, `"content":"garden`) || strings.Contains(line, `"content":" garden`)
+	}
 	for b.Loop() {
 		for _, side := range []struct{ name, url string }{{"direct", e.fakeURL}, {"gateway", e.gwURL}} {
 			r := loadtest.Streams(context.Background(), loadtest.StreamConfig{URL: side.url + "/v1/chat/completions", Body: body,

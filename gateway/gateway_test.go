@@ -389,7 +389,7 @@ func TestBadRequests(t *testing.T) {
 		t.Fatalf("large: %d %s", r.status, r.body)
 	}
 	r = post(t, e.url, "/v1/chat/completions", `{"model":"fake-x","messages":[{"role":"user",]}`)
-	if r.status != 400 || !strings.Contains(string(r.body), "byte offset 46") {
+	if r.status != 400 || !strings.Contains(string(r.body), "byte offset 45") {
 		t.Fatalf("malformed: %d %s", r.status, r.body)
 	}
 	r = post(t, e.url, "/v1/messages", `{"model":"claude-x","max_tokens":3,"messages":[{"role":"user","content":7}]}`)
