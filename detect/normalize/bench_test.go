@@ -48,3 +48,22 @@ func BenchmarkCanonicalEnglish1K(b *testing.B) {
 		normalize.Canonical(text)
 	}
 }
+
+// BenchmarkBaselineByteLoop reads every byte of 1 KiB once and does nothing
+// else: a yardstick for how busy the machine is when the numbers above are
+// taken (on an idle core it runs at about one byte per cycle).
+func BenchmarkBaselineByteLoop1K(b *testing.B) {
+	text := repeatTo(englishParagraph, 1024)
+	b.SetBytes(int64(len(text)))
+	n := 0
+	for b.Loop() {
+		for i := 0; i < len(text); i++ {
+			if text[i] == 'q' {
+				n++
+			}
+		}
+	}
+	if n < 0 {
+		b.Fatal(n)
+	}
+}

@@ -145,6 +145,17 @@ func prescan(s string) scanFlags {
 			}
 			or |= orRest
 			prev = -1
+			l := i - t
+			if or&(pDigit|pUpper) == 0 && l >= 3 && l < 8 {
+				// The common case, a short lower-case word: it only
+				// extends a base64 run and breaks spaced letters and hex
+				// pairs.
+				if b64Start < 0 {
+					b64Start, b64Mixed = t, false
+				}
+				units, pairRun = 0, 0
+				continue
+			}
 			if or&pUpper != 0 {
 				f |= fUpper
 			}
@@ -160,7 +171,6 @@ func prescan(s string) scanFlags {
 				f |= fLeet
 			}
 			// hex
-			l := i - t
 			if or&(pLower|pUpper) != 0 && l >= 8 {
 				if or&pNonHex == 0 || l > 2 && s[t] == '0' && s[t+1]|0x20 == 'x' {
 					f |= fHex
@@ -196,6 +206,19 @@ func prescan(s string) scanFlags {
 			continue
 		}
 		// Not alphanumeric.
+		if c == ' ' {
+			// The commonest separator: it ends a base64 run and nothing
+			// else.
+			if b64Start >= 0 {
+				if b64Mixed && i-b64Start >= 6 {
+					f |= fBase64
+				}
+				b64Start = -1
+			}
+			prev = -1
+			i++
+			continue
+		}
 		if k&pChunk != 0 {
 			if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
 				f |= fRot13
