@@ -23,14 +23,16 @@ type Status struct {
 
 // CharterStatus summarizes the charter in force.
 type CharterStatus struct {
-	Deployment  string       `json:"deployment"`
-	Version     uint64       `json:"version"`
-	Digest      string       `json:"digest"`
-	Trustees    []PublicKey  `json:"trustees"`
-	Thresholds  map[Kind]int `json:"thresholds"`
-	Expires     time.Time    `json:"expires"`
-	Expired     bool         `json:"expired"`
-	Commitments []Commitment `json:"commitments,omitempty"`
+	Deployment string       `json:"deployment"`
+	Version    uint64       `json:"version"`
+	Digest     string       `json:"digest"`
+	Trustees   []PublicKey  `json:"trustees"`
+	Thresholds map[Kind]int `json:"thresholds"`
+	Expires    time.Time    `json:"expires"`
+	Expired    bool         `json:"expired"`
+	// MaxReleaseRisk is the highest risk level a release may carry.
+	MaxReleaseRisk string       `json:"max_release_risk"`
+	Commitments    []Commitment `json:"commitments,omitempty"`
 }
 
 // PolicyStatus is the approved policy bundle.
@@ -78,7 +80,7 @@ func (b *Board) Status() Status {
 	st := Status{Deployment: c.Deployment, Time: now.UTC(), Heads: map[string]Head{}, Releases: []ReleaseStatus{}, Halts: []HaltStatus{}, Pending: []PendingStatus{},
 		Charter: CharterStatus{Deployment: c.Deployment, Version: s.charterVer, Digest: s.charterDigest,
 			Trustees: append([]PublicKey(nil), c.Trustees...), Thresholds: c.Thresholds, Expires: c.Expires,
-			Expired: !now.Before(c.Expires), Commitments: c.Commitments}}
+			Expired: !now.Before(c.Expires), MaxReleaseRisk: c.maxRisk(), Commitments: c.Commitments}}
 	for k, h := range s.heads {
 		st.Heads[k] = h
 	}

@@ -630,6 +630,17 @@ func boardPropose(env *cliEnv, c *command, args []string) int {
 	if err != nil {
 		return boardFail(env, "propose", err)
 	}
+	if kind == board.KindCharter {
+		// A rotation keeps what it does not restate.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["commitment"] {
+			s.Charter.Commitments = st.Charter.Commitments
+		}
+		if !set["max-risk"] {
+			s.Charter.MaxReleaseRisk = st.Charter.MaxReleaseRisk
+		}
+	}
 	st.Prepare(s, now)
 	e, err := s.Envelope()
 	if err != nil {

@@ -243,3 +243,48 @@ func newLocalServer(t *testing.T, b *board.Board) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// Charter rotation through the CLI: carol leaves, dave joins; carol's
+// signature no longer counts; commitments carry over.
+func TestBoardCLICharterRotation(t *testing.T) {
+	t.Chdir(t.TempDir())
+	vars := map[string]string{"WARDEN_DATA_DIR": "data"}
+	for _, n := range []string{"alice", "bob", "carol", "dave"} {
+		if code, out := runBoardCmd(t, vars, "keygen", "--name", n); code != 0 {
+			t.Fatal(out)
+		}
+	}
+	steps := [][]string{
+		{"init", "--deployment", "rot", "--trustee", "alice.pub", "--trustee", "bob.pub", "--trustee", "carol.pub", "--commitment", "safety:guard+eval:0.2", "--key", "alice.key", "--key", "bob.key", "--key", "carol.key", "-o", "c1.json"},
+		{"submit", "c1.json"},
+		{"propose", "charter", "--trustee", "alice.pub", "--trustee", "bob.pub", "--trustee", "dave.pub", "--threshold", "2", "-o", "c2.json"},
+		{"sign", "--key", "alice.key", "c2.json"},
+		{"sign", "--key", "dave.key", "c2.json"},
+	}
+	for _, s := range steps {
+		if code, out := runBoardCmd(t, vars, s...); code != 0 {
+			t.Fatalf("%v: %d %s", s, code, out)
+		}
+	}
+	// One old trustee: pending.
+	if code, out := runBoardCmd(t, vars, "submit", "c2.json"); code != 3 || !strings.Contains(out, "1 more needed") {
+		t.Fatalf("rotation with one old trustee: %d %s", code, out)
+	}
+	runBoardCmd(t, vars, "sign", "--key", "bob.key", "c2.json")
+	if code, out := runBoardCmd(t, vars, "submit", "c2.json"); code != 0 {
+		t.Fatalf("%d %s", code, out)
+	}
+	code, out := runBoardCmd(t, vars, "commitments")
+	if code != 0 || !strings.Contains(out, "safety: promised at least 20.0%") {
+		t.Fatalf("commitments after rotation: %d %s", code, out)
+	}
+	// carol is out: her halt alone is refused.
+	code, out = runBoardCmd(t, vars, "halt", "--key", "carol.key", "--scope", "*", "--reason", "x")
+	if code != 1 || !strings.Contains(out, "not a trustee") {
+		t.Fatalf("removed trustee's halt: %d %s", code, out)
+	}
+	code, out = runBoardCmd(t, vars, "halt", "--key", "dave.key", "--scope", "*", "--reason", "x")
+	if code != 0 {
+		t.Fatalf("new trustee's halt: %d %s", code, out)
+	}
+}
