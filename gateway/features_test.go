@@ -326,3 +326,66 @@ func TestPrivacyModes(t *testing.T) {
 		}
 	}
 }
+
+func TestRetriesOnlyWhereSafe(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	fault := func(p string) fakellm.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[p]++
+		if calls[p] == 1 {
+			return fakellm.Fault{Status: 503}
+		}
+		return fakellm.Fault{}
+	}
+	e := newEnv(t, fakellm.Config{Fault: fault}, func(c *gateway.Config) {
+		for i := range c.Upstreams {
+			c.Upstreams[i].Retries = 2
+		}
+	})
+	// Embeddings are idempotent: a 503 is retried.
+	if r := post(t, e.url, "/v1/embeddings", bodyFor(provider.Embeddings, "fake-x", "emb", false)); r.status != 200 {
+		t.Fatalf("embeddings: %d %s", r.status, r.body)
+	}
+	// A chat completion is not: the 503 reaches the client as it was.
+	if r := post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", "chat", false)); r.status != 503 {
+		t.Fatalf("chat: %d %s", r.status, r.body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls["emb"] != 2 || calls["chat"] != 1 {
+		t.Fatalf("calls %v", calls)
+	}
+}
+
+func TestStreamOutputDecisionTrailer(t *testing.T) {
+	e := newEnv(t, fakellm.Config{Responder: func(string) string { return "key SECRET-101010 here" }}, nil)
+	req, _ := http.NewRequest("POST", e.url+"/v1/chat/completions", strings.NewReader(bodyFor(provider.Chat, "fake-x", "hi", true)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := resp.Trailer.Get("X-Warden-Output-Decision"); got != "redact" {
+		t.Fatalf("trailer %q (header decision %q)", got, resp.Header.Get("x-warden-decision"))
+	}
+}
+
+func TestModelsAnthropicShape(t *testing.T) {
+	e := newEnv(t, fakellm.Config{}, func(c *gateway.Config) {
+		c.Routes = []gateway.Route{{Model: "claude-exact", Upstream: "anth"}, {Model: "fake-exact", Upstream: "oai"}}
+	})
+	req, _ := http.NewRequest("GET", e.url+"/v1/models", nil)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if jsonField(t, b, "first_id") != "claude-exact" || jsonField(t, b, "has_more") != false || !strings.Contains(string(b), `"type":"model"`) {
+		t.Fatalf("%s", b)
+	}
+}

@@ -120,6 +120,8 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.Header().Del("Content-Length")
+	// The output decision is known only at the end: it goes in a trailer.
+	w.Header().Set("Trailer", "X-Warden-Output-Decision")
 	x.setDecision(w)
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
@@ -166,6 +168,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 			break
 		}
 	}
+	w.Header().Set("X-Warden-Output-Decision", string(sg.result.decision.Action))
 	if m := g.cfg.Meter; m != nil && sg.insp.Usage.OK {
 		m.AddTokens(preq.Model, "served", sg.insp.Usage.Prompt, sg.insp.Usage.Completion)
 	}
