@@ -192,22 +192,87 @@ func (a *Automaton) States() int { return len(a.outIdx) - 1 }
 func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
 
 // Scan calls fn for every occurrence of every pattern in text, including
-// overlapping ones, in order of their end offset. start and end are byte
-// offsets of text. Scan does not allocate.
+// overlapping ones. start and end are byte offsets of text. Scan does not
+// allocate.
+//
+// A long text is matched as two interleaved streams, split after a byte
+// that occurs in no pattern (where the automaton is back at its root, so
+// no match can cross the split): the two chains of table lookups then run
+// side by side. Matches come in order of their end offset within each
+// stream; callers that need one order sort them.
 func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
-	var row uint32
-	nc := uint32(a.nclass)
+	k := a.split(text)
+	if k < 0 {
+		a.scanFrom(text, 0, 0, fn)
+		return
+	}
 	delta, class := a.delta, &a.class
-	for i := 0; i < len(text); i++ {
+	var r1, r2 uint32
+	i, j := 0, k
+	for i < k && j < len(text) {
+		r1 = delta[r1+uint32(class[text[i]])]
+		r2 = delta[r2+uint32(class[text[j]])]
+		i++
+		j++
+		if (r1|r2)&outFlag != 0 {
+			if r1&outFlag != 0 {
+				r1 &^= outFlag
+				a.emit(text, r1, i, fn)
+			}
+			if r2&outFlag != 0 {
+				r2 &^= outFlag
+				a.emit(text, r2, j, fn)
+			}
+		}
+	}
+	a.scanRange(text[:k], r1, i, fn)
+	a.scanFrom(text, r2, j, fn)
+}
+
+// minSplit is the shortest text Scan splits into two streams.
+const minSplit = 256
+
+// split returns the offset just after a byte of class 0 near the middle of
+// text, or -1 when the text is short or has no such byte near its middle.
+func (a *Automaton) split(text string) int {
+	if len(text) < minSplit {
+		return -1
+	}
+	mid := len(text) / 2
+	for d := 0; d < len(text)/4; d++ {
+		if a.class[text[mid+d]] == 0 {
+			return mid + d + 1
+		}
+		if a.class[text[mid-d-1]] == 0 {
+			return mid - d
+		}
+	}
+	return -1
+}
+
+// scanFrom matches text[i:] starting in the state whose row is row.
+func (a *Automaton) scanFrom(text string, row uint32, i int, fn func(pattern, start, end int)) {
+	a.scanRange(text, row, i, fn)
+}
+
+// scanRange matches text[i:] from row; offsets reported are of text.
+func (a *Automaton) scanRange(text string, row uint32, i int, fn func(pattern, start, end int)) {
+	delta, class := a.delta, &a.class
+	for ; i < len(text); i++ {
 		row = delta[row+uint32(class[text[i]])]
 		if row&outFlag != 0 {
 			row &^= outFlag
-			s := row / nc
-			for k := a.outIdx[s]; k < a.outIdx[s+1]; k++ {
-				p := a.outs[k]
-				fn(int(p), a.start(text, i+1, int(a.patLen[p])), i+1)
-			}
+			a.emit(text, row, i+1, fn)
 		}
+	}
+}
+
+// emit reports the outputs of the state at row, for matches ending at end.
+func (a *Automaton) emit(text string, row uint32, end int, fn func(pattern, start, end int)) {
+	s := row / uint32(a.nclass)
+	for k := a.outIdx[s]; k < a.outIdx[s+1]; k++ {
+		p := a.outs[k]
+		fn(int(p), a.start(text, end, int(a.patLen[p])), end)
 	}
 }
 

@@ -1,6 +1,7 @@
 package lexicon_test
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +77,33 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 		sortMatches(want)
 		if !slices.Equal(got, want) {
 			t.Errorf("%q:\n got %v\nwant %v", text, got, want)
+		}
+	}
+}
+
+// TestAutomatonLongTexts exercises the two-stream path (texts of 256 bytes
+// and more are split after a byte that is in no pattern).
+func TestAutomatonLongTexts(t *testing.T) {
+	patterns := []string{"he", "she", "his", "hers", "a", "aa", "pipe bomb", "bomb", "沙林", "ab ab", "s h"}
+	a, err := lexicon.Build(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"he", "s", "r", "a", "b", " ", "  ", "\n", "pipe", "bomb", "沙", "林", ",", ".", "x", "?"}
+	for n := 0; n < 200; n++ {
+		var b strings.Builder
+		size := 200 + rng.IntN(3000)
+		for b.Len() < size {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		got := a.AppendMatches(nil, text)
+		want := naive(patterns, text)
+		sortMatches(got)
+		sortMatches(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("text of %d bytes: got %d matches, want %d", len(text), len(got), len(want))
 		}
 	}
 }

@@ -132,6 +132,7 @@ type hit struct {
 
 type scratch struct {
 	hits   []hit
+	hitsB  []hit // matches of the automaton's second stream
 	counts []int
 }
 
@@ -467,7 +468,13 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 // (nil when the view is the original).
 func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
 	glued := strings.Contains(view, "joined")
-	hits := sc.hits[:0]
+	hits, hitsB := sc.hits[:0], sc.hitsB[:0]
+	// The automaton matches a long text as two streams split at k; keeping
+	// their matches apart and joining them after keeps hits nearly sorted.
+	k := d.ac.split(text)
+	if k < 0 {
+		k = len(text)
+	}
 	d.ac.Scan(text, func(p, s, e int) {
 		fl := d.patFlags[p]
 		if fl&(flagLeft|flagRight) != 0 && !bounded(text, s, e, fl) {
@@ -484,10 +491,15 @@ func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(
 			}
 		}
 		for _, set := range d.patSets[p] {
-			hits = append(hits, hit{set, int32(s), int32(e)})
+			if e <= k {
+				hits = append(hits, hit{set, int32(s), int32(e)})
+			} else {
+				hitsB = append(hitsB, hit{set, int32(s), int32(e)})
+			}
 		}
 	})
-	sc.hits = hits
+	hits = append(hits, hitsB...)
+	sc.hits, sc.hitsB = hits, hitsB
 	if len(hits) == 0 {
 		return dst
 	}
