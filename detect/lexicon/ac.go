@@ -203,7 +203,7 @@ func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
 func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
 	k := a.split(text)
 	if k < 0 {
-		a.scanFrom(text, 0, 0, fn)
+		a.scanRange(text, 0, 0, fn)
 		return
 	}
 	delta, class := a.delta, &a.class
@@ -226,7 +226,7 @@ func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
 		}
 	}
 	a.scanRange(text[:k], r1, i, fn)
-	a.scanFrom(text, r2, j, fn)
+	a.scanRange(text, r2, j, fn)
 }
 
 // minSplit is the shortest text Scan splits into two streams.
@@ -250,12 +250,7 @@ func (a *Automaton) split(text string) int {
 	return -1
 }
 
-// scanFrom matches text[i:] starting in the state whose row is row.
-func (a *Automaton) scanFrom(text string, row uint32, i int, fn func(pattern, start, end int)) {
-	a.scanRange(text, row, i, fn)
-}
-
-// scanRange matches text[i:] from row; offsets reported are of text.
+// scanRange matches text[i:] starting in the state whose row is row.
 func (a *Automaton) scanRange(text string, row uint32, i int, fn func(pattern, start, end int)) {
 	delta, class := a.delta, &a.class
 	for ; i < len(text); i++ {
