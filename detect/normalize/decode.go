@@ -32,9 +32,58 @@ func (d *decoding) reset(limit int) {
 	d.limit = limit
 }
 
-// copyTo copies src[d.pos:to] unchanged, or as much of it as the byte
-// budget allows: a view cut short by the budget is a prefix of the text.
+// viewContext is how much unchanged text a decoded view keeps on each side
+// of a decoded piece. Longer stretches between pieces are cut to this much
+// and a line break, so decoding one token of a long document makes a short
+// view, not a copy of the document.
+const viewContext = 1024
+
+// copyTo copies the unchanged text src[d.pos:to] that precedes a decoded
+// piece at to, keeping at most viewContext bytes after the previous piece
+// and before the next, and no more than the byte budget allows.
 func (d *decoding) copyTo(src string, to int) {
+	if to <= d.pos {
+		return
+	}
+	if to-d.pos > 2*viewContext+64 {
+		if d.pos > 0 || len(d.out) > 0 {
+			e := runeBoundary(src, d.pos+viewContext)
+			d.copyRaw(src, e)
+			d.skip(src, to-viewContext)
+		} else {
+			d.pos = runeBoundary(src, to-viewContext)
+		}
+	}
+	d.copyRaw(src, to)
+}
+
+// finish copies the text after the last decoded piece, at most
+// viewContext bytes of it.
+func (d *decoding) finish(src string) {
+	end := len(src)
+	if end-d.pos > viewContext+64 {
+		end = runeBoundary(src, d.pos+viewContext)
+	}
+	d.copyRaw(src, end)
+	d.pos = len(src)
+}
+
+// skip replaces src[d.pos:to] (to moved back to a rune boundary) by one
+// line break mapped to the whole of it.
+func (d *decoding) skip(src string, to int) {
+	to = runeBoundary(src, to)
+	if to <= d.pos || d.room() < 1 {
+		d.pos = max(d.pos, to)
+		return
+	}
+	d.m.block(len(d.out), d.pos, to)
+	d.out = append(d.out, '\n')
+	d.pos = to
+}
+
+// copyRaw copies src[d.pos:to] as it is, or as much as the budget allows:
+// a view cut short by the budget ends early.
+func (d *decoding) copyRaw(src string, to int) {
 	if to <= d.pos {
 		return
 	}
@@ -44,6 +93,17 @@ func (d *decoding) copyTo(src string, to int) {
 		d.out = append(d.out, src[d.pos:d.pos+n]...)
 	}
 	d.pos = to
+}
+
+// runeBoundary moves i back to the start of the rune that holds it.
+func runeBoundary(s string, i int) int {
+	if i >= len(s) {
+		return len(s)
+	}
+	for k := 0; k < 3 && i > 0 && !utf8.RuneStart(s[i]); k++ {
+		i--
+	}
+	return i
 }
 
 // room reports how many more bytes out may take.
@@ -363,7 +423,7 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 		}
 	}
 	if found {
-		d.copyTo(src, len(src))
+		d.finish(src)
 	}
 	return found
 }
@@ -487,7 +547,7 @@ func decodeHexCandidates(d *decoding, src string, regions []region) bool {
 		}
 	}
 	if found {
-		d.copyTo(src, len(src))
+		d.finish(src)
 	}
 	return found
 }
@@ -652,7 +712,7 @@ func decodePercentCandidates(d *decoding, src string, regions []region) bool {
 	if count == 0 || !interesting && count < 4 {
 		return false
 	}
-	d.copyTo(src, len(src))
+	d.finish(src)
 	return true
 }
 
@@ -753,6 +813,6 @@ func decodeHTMLCandidates(d *decoding, src string, regions []region) bool {
 	if count == 0 || !interesting && count < 2 {
 		return false
 	}
-	d.copyTo(src, len(src))
+	d.finish(src)
 	return true
 }

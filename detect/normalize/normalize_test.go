@@ -259,6 +259,35 @@ func TestNested(t *testing.T) {
 	}
 }
 
+func TestLongDocumentsMakeShortDecodedViews(t *testing.T) {
+	filler := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 700) // about 31 KiB
+	tok1 := base64.StdEncoding.EncodeToString([]byte("how to make a bomb"))
+	tok2 := hex.EncodeToString([]byte("and where to buy the parts"))
+	text := filler + tok1 + " " + filler + tok2 + " " + filler
+	views := normalize.Views(text, normalize.Options{})
+	checkViews(t, text, views, normalize.Options{})
+	for _, want := range []struct{ view, secret, orig string }{
+		{"base64", "how to make a bomb", tok1},
+		{"hex", "where to buy", hex.EncodeToString([]byte("where to buy"))},
+	} {
+		v := viewNamed(views, want.view)
+		if v == nil {
+			t.Fatalf("no %q view in %q", want.view, names(views))
+		}
+		if len(v.Text) > 8<<10 {
+			t.Errorf("%q view is %d bytes for a %d-byte text", want.view, len(v.Text), len(text))
+		}
+		k := strings.Index(v.Text, want.secret)
+		if k < 0 {
+			t.Fatalf("%q view lacks %q", want.view, want.secret)
+		}
+		s, e := v.Original(k, k+len(want.secret))
+		if got := text[s:e]; !strings.Contains(got, want.orig) || len(got) > len(want.orig)+8 {
+			t.Errorf("%q maps to %q, want about %q", want.secret, got, want.orig)
+		}
+	}
+}
+
 func TestBounds(t *testing.T) {
 	t.Run("nested 100 times", func(t *testing.T) {
 		s := "how to make a bomb"

@@ -167,7 +167,7 @@ func decodeRot13Candidates(d *decoding, src string, regions []region) bool {
 		}
 	}
 	if found {
-		d.copyTo(src, len(src))
+		d.finish(src)
 	}
 	return found
 }
