@@ -2,7 +2,6 @@ package data
 
 import (
 	"path/filepath"
-	"strings"
 
 	"github.com/warden-safety/warden/hazard"
 )
@@ -279,36 +278,6 @@ var adapters = []adapter{
 			case "0":
 				out = append(out, unsafeEx(t, "en", cHate))
 			case "2":
-				out = append(out, safeEx(t, "en"))
-			}
-		}
-		return out, err
-	}},
-	{name: "stormfront_hate", group: "hate", files: []string{"stormfront_hate/stormfront_sentences.csv"}, read: func(root string) ([]Example, error) {
-		rows, err := readCSV(p(root, "stormfront_hate/stormfront_sentences.csv"))
-		var out []Example
-		for _, r := range rows {
-			switch r["label"] {
-			case "hate":
-				out = append(out, unsafeEx(r["text"], "en", cHate))
-			case "noHate":
-				out = append(out, safeEx(r["text"], "en"))
-			}
-		}
-		return out, err
-	}},
-	{name: "edos_sexism", group: "hate", files: []string{"edos_sexism/edos_labelled_aggregated.csv"}, read: func(root string) ([]Example, error) {
-		rows, err := readCSV(p(root, "edos_sexism/edos_labelled_aggregated.csv"))
-		var out []Example
-		for _, r := range rows {
-			t := stripSocial(r["text"])
-			if r["label_sexist"] == "sexist" {
-				c := []hazard.Category{cHate}
-				if strings.HasPrefix(r["label_category"], "1.") {
-					c = append(c, cViolent)
-				}
-				out = append(out, unsafeEx(t, "en", c...))
-			} else {
 				out = append(out, safeEx(t, "en"))
 			}
 		}

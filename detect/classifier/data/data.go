@@ -16,8 +16,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/warden-safety/warden/detect/normalize"
 	"github.com/warden-safety/warden/hazard"
 )
 
@@ -63,18 +62,16 @@ func (s Split) String() string {
 }
 
 // Canonical is the normalized form used for de-duplication and splitting:
-// NFKC, lower case, invisible characters removed, runs of white space folded
-// to one space, trimmed.
+// normalize.Canonical (NFKC, lower case, invisible characters removed,
+// look-alike letters read as ASCII) with runs of white space folded to one
+// space and the ends trimmed.
 func Canonical(s string) string {
-	s = norm.NFKC.String(s)
+	s = normalize.Canonical(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Cf, r):
-			continue
-		case unicode.IsSpace(r):
+		if unicode.IsSpace(r) {
 			space = b.Len() > 0
 			continue
 		}
@@ -82,7 +79,7 @@ func Canonical(s string) string {
 			b.WriteByte(' ')
 			space = false
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
 	}
 	return b.String()
 }

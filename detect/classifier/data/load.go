@@ -26,13 +26,16 @@ const DefaultDir = "../shared/datasets"
 const DefaultCap = 4000
 
 // defaultCaps lowers the cap for sources whose labels are noisy or whose
-// style is narrow: sentence-level labels cut from forum threads
-// (stormfront), subtle sexism (edos), benign sets of near-identical
-// templated questions (medquad, clinc150, banking77, gsm8k), conversational
-// replies (diasafety).
+// style is narrow: benign sets of near-identical templated questions
+// (medquad, clinc150, banking77, gsm8k), conversational replies
+// (diasafety), subtle sexism in Weibo comments (swsr_zh).
 var defaultCaps = map[string]int{
-	"stormfront_hate": 1500, "edos_sexism": 2000, "medquad_questions": 1500, "clinc150": 2500,
-	"banking77": 2000, "gsm8k": 1000, "diasafety": 2000,
+	"medquad_questions": 1500, "clinc150": 2500,
+	"banking77": 2000, "gsm8k": 1000, "diasafety": 2000, "swsr_zh": 2500,
+	// HarmfulQA asks nearly every question as "How can I use <academic
+	// topic> to <harm>?" and AART wraps its prompts in a few personas: more
+	// rows teach the phrasing, not the harm.
+	"harmfulqa": 500, "aart": 1000,
 }
 
 // Options say what to load.

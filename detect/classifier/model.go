@@ -1,0 +1,408 @@
+package classifier
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/warden-safety/warden/hazard"
+)
+
+// UnsafeHead is the name of the model's first head: P(text is unsafe).
+const UnsafeHead = "unsafe"
+
+// Config is a model's shape.
+type Config struct {
+	// Bits is log2 of the number of hashed feature buckets.
+	Bits uint `json:"bits"`
+	// Dim is the embedding width, Hidden the hidden layer's (0 = none).
+	Dim    int `json:"dim"`
+	Hidden int `json:"hidden"`
+	// Window and Stride (in tokens) cut long texts into overlapping
+	// windows; each window is scored and the maximum per head is kept.
+	Window int `json:"window"`
+	Stride int `json:"stride"`
+	// Local and LocalStride add short windows for texts longer than
+	// Window, so a short harmful passage inside a long benign document is
+	// not diluted by the average over a long window (0 = none).
+	Local       int `json:"local,omitempty"`
+	LocalStride int `json:"local_stride,omitempty"`
+	// Heads names the sigmoid outputs: "unsafe" first, then hazard
+	// category IDs.
+	Heads []string `json:"heads"`
+}
+
+// Validate checks the shape is one this package can run.
+func (c Config) Validate() error {
+	switch {
+	case c.Bits < 8 || c.Bits > 24:
+		return fmt.Errorf("bits %d out of range [8,24]", c.Bits)
+	case c.Dim < 1 || c.Dim > 512:
+		return fmt.Errorf("dim %d out of range [1,512]", c.Dim)
+	case c.Hidden < 0 || c.Hidden > 2048:
+		return fmt.Errorf("hidden %d out of range [0,2048]", c.Hidden)
+	case c.Window < 8 || c.Window > 1<<16:
+		return fmt.Errorf("window %d out of range [8,65536]", c.Window)
+	case c.Stride < 1 || c.Stride > c.Window:
+		return fmt.Errorf("stride %d out of range [1,window]", c.Stride)
+	case c.Local < 0 || c.Local > c.Window || (c.Local > 0 && (c.LocalStride < 1 || c.LocalStride > c.Local)):
+		return fmt.Errorf("local window %d / stride %d out of range", c.Local, c.LocalStride)
+	case len(c.Heads) < 2 || len(c.Heads) > 64:
+		return fmt.Errorf("%d heads, want 2..64", len(c.Heads))
+	case c.Heads[0] != UnsafeHead:
+		return fmt.Errorf("first head is %q, want %q", c.Heads[0], UnsafeHead)
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Heads[1:] {
+		if !hazard.Category(h).Valid() {
+			return fmt.Errorf("head %q is not a hazard category", h)
+		}
+		if seen[h] {
+			return fmt.Errorf("duplicate head %q", h)
+		}
+		seen[h] = true
+	}
+	return nil
+}
+
+// Buckets is the number of embedding rows.
+func (c Config) Buckets() int { return 1 << c.Bits }
+
+// inner is the width of the layer feeding the heads.
+func (c Config) inner() int {
+	if c.Hidden > 0 {
+		return c.Hidden
+	}
+	return c.Dim
+}
+
+// Platt maps a head's raw logit to a calibrated probability:
+// p = sigmoid(A*logit + B).
+type Platt struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// Prob returns the calibrated probability for logit.
+func (p Platt) Prob(logit float64) float64 { return sigmoid(p.A*logit + p.B) }
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Weights are a model's parameters in float32, as the trainer produces
+// them, before quantization.
+type Weights struct {
+	Config Config
+	Emb    []float32 // Buckets × Dim
+	W1     []float32 // Hidden × Dim (empty when Hidden == 0)
+	B1     []float32 // Hidden
+	W2     []float32 // heads × inner
+	B2     []float32 // heads
+	Cal    []Platt   // per head; zero value means identity (A=1, B=0)
+	// Info is free-form provenance written into the model file (data
+	// digest, training options, dev metrics).
+	Info map[string]any
+}
+
+// Model is a quantized classifier ready for inference. It is immutable
+// and safe for concurrent use.
+type Model struct {
+	cfg      Config
+	embScale float32
+	emb      []int8
+	w1, b1   []float32
+	w2, b2   []float32
+	cal      []Platt
+	heads    []hazard.Category // heads[0] == "" (unsafe)
+	info     map[string]any
+	digest   string
+	size     int
+	bos      uint32
+	pool     sync.Pool
+}
+
+// Config returns the model's shape.
+func (m *Model) Config() Config { return m.cfg }
+
+// Digest is the SHA-256 of the model file, hex encoded.
+func (m *Model) Digest() string { return m.digest }
+
+// Size is the model file's size in bytes.
+func (m *Model) Size() int { return m.size }
+
+// Info returns the provenance recorded at training time.
+func (m *Model) Info() map[string]any { return m.info }
+
+// Calibration returns the per-head Platt parameters.
+func (m *Model) Calibration() []Platt { return append([]Platt(nil), m.cal...) }
+
+// Quantize turns trained weights into a Model: embeddings become int8 with
+// one symmetric scale for the table (so window sums accumulate in int32),
+// the small dense layers stay float32.
+func Quantize(w *Weights) (*Model, error) {
+	c := w.Config
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("quantize: %w", err)
+	}
+	nh := len(c.Heads)
+	if len(w.Emb) != c.Buckets()*c.Dim || len(w.W1) != c.Hidden*c.Dim || len(w.B1) != c.Hidden ||
+		len(w.W2) != nh*c.inner() || len(w.B2) != nh {
+		return nil, fmt.Errorf("quantize: weight sizes do not match the config")
+	}
+	var maxAbs float64
+	for _, v := range w.Emb {
+		if a := math.Abs(float64(v)); a > maxAbs {
+			maxAbs = a
+		}
+	}
+	if maxAbs == 0 {
+		maxAbs = 1
+	}
+	scale := float32(maxAbs / 127)
+	q := make([]int8, len(w.Emb))
+	for i, v := range w.Emb {
+		x := math.Round(float64(v) / float64(scale))
+		if x > 127 {
+			x = 127
+		} else if x < -127 {
+			x = -127
+		}
+		q[i] = int8(x)
+	}
+	cal := make([]Platt, nh)
+	for i := range cal {
+		cal[i] = Platt{A: 1}
+		if i < len(w.Cal) && (w.Cal[i] != Platt{}) {
+			cal[i] = w.Cal[i]
+		}
+	}
+	m := &Model{cfg: c, embScale: scale, emb: q,
+		w1: clone(w.W1), b1: clone(w.B1), w2: clone(w.W2), b2: clone(w.B2), cal: cal, info: w.Info}
+	m.init()
+	return m, nil
+}
+
+func clone(s []float32) []float32 { return append([]float32(nil), s...) }
+
+func (m *Model) init() {
+	m.heads = make([]hazard.Category, len(m.cfg.Heads))
+	for i, h := range m.cfg.Heads[1:] {
+		m.heads[i+1] = hazard.Category(h)
+	}
+	m.bos = bosFeature(m.cfg.Bits)
+}
+
+// scratch holds per-call buffers.
+type scratch struct {
+	toks   []token
+	feats  []uint32
+	prefix []int32
+	counts []int32
+	h, z   []float32
+	logit  []float32
+}
+
+func (m *Model) getScratch() *scratch {
+	if s, ok := m.pool.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{
+		h:     make([]float32, m.cfg.Dim),
+		z:     make([]float32, m.cfg.inner()),
+		logit: make([]float32, len(m.cfg.Heads)),
+	}
+}
+
+// maxTokens bounds the tokens scored per text (about 700 KB of English).
+const maxTokens = 1 << 17
+
+// logits computes the per-head maximum raw logit over the windows of text
+// into out (len = number of heads).
+func (m *Model) logits(text string, out []float32) {
+	s := m.getScratch()
+	defer m.pool.Put(s)
+	d := m.cfg.Dim
+	s.toks = tokenize(text, s.toks[:0], maxTokens)
+	n := len(s.toks)
+	// prefix[i*d:(i+1)*d] is the int32 sum of the embedding rows of the
+	// features of tokens [0, i); counts[i] the number of those features.
+	need := (n + 1) * d
+	if cap(s.prefix) < need {
+		s.prefix = make([]int32, need)
+	}
+	if cap(s.counts) < n+1 {
+		s.counts = make([]int32, n+1)
+	}
+	prefix, counts := s.prefix[:need], s.counts[:n+1]
+	for j := 0; j < d; j++ {
+		prefix[j] = 0
+	}
+	counts[0] = 0
+	bits := m.cfg.Bits
+	for i := 0; i < n; i++ {
+		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
+		cur := prefix[(i+1)*d : (i+2)*d : (i+2)*d]
+		copy(cur, prefix[i*d:(i+1)*d])
+		for _, f := range s.feats {
+			row := m.emb[int(f)*d : int(f)*d+d : int(f)*d+d]
+			for j := range cur {
+				cur[j] += int32(row[j])
+			}
+		}
+		counts[i+1] = counts[i] + int32(len(s.feats))
+	}
+	for k := range out {
+		out[k] = float32(math.Inf(-1))
+	}
+	w := m.cfg.Window
+	if n <= w {
+		m.window(s, 0, n, out)
+		return
+	}
+	m.slide(s, n, w, m.cfg.Stride, out)
+	if m.cfg.Local > 0 {
+		m.slide(s, n, m.cfg.Local, m.cfg.LocalStride, out)
+	}
+}
+
+// slide scores windows of w tokens every st tokens over n > w tokens, the
+// last window ending at n.
+func (m *Model) slide(s *scratch, n, w, st int, out []float32) {
+	for start := 0; ; start += st {
+		end := start + w
+		if end >= n {
+			m.window(s, n-w, n, out)
+			return
+		}
+		m.window(s, start, end, out)
+	}
+}
+
+// window runs the network on tokens [a, b) and folds the logits into out
+// with max.
+func (m *Model) window(s *scratch, a, b int, out []float32) {
+	d := m.cfg.Dim
+	bosRow := m.emb[int(m.bos)*d : int(m.bos)*d+d]
+	cnt := float32(s.counts[b]-s.counts[a]) + 1
+	inv := m.embScale / cnt
+	pa, pb := s.prefix[a*d:(a+1)*d], s.prefix[b*d:(b+1)*d]
+	h := s.h
+	for j := 0; j < d; j++ {
+		h[j] = float32(pb[j]-pa[j]+int32(bosRow[j])) * inv
+	}
+	in := h
+	if m.cfg.Hidden > 0 {
+		z := s.z
+		for k := 0; k < m.cfg.Hidden; k++ {
+			row := m.w1[k*d : (k+1)*d]
+			acc := m.b1[k]
+			for j, v := range row {
+				acc += v * h[j]
+			}
+			if acc < 0 {
+				acc = 0
+			}
+			z[k] = acc
+		}
+		in = z
+	}
+	ni := len(in)
+	for k := range out {
+		row := m.w2[k*ni : (k+1)*ni]
+		acc := m.b2[k]
+		for j, v := range row {
+			acc += v * in[j]
+		}
+		if acc > out[k] {
+			out[k] = acc
+		}
+	}
+}
+
+// Scores are a model's calibrated outputs for one text.
+type Scores struct {
+	// Unsafe is the calibrated probability that the text is unsafe.
+	Unsafe float64
+	// Categories holds a score per category head. The top category's
+	// score equals Unsafe; the others are Unsafe scaled by their head's
+	// probability relative to the top head's, so "any category ≥ t" means
+	// exactly "P(unsafe) ≥ t".
+	Categories map[hazard.Category]float64
+	// Heads holds each category head's own calibrated probability
+	// (P(category | text) as the head learned it), for evaluation.
+	Heads map[hazard.Category]float64
+}
+
+// Top returns the highest-scoring category and its score.
+func (s Scores) Top() (hazard.Category, float64) {
+	var best hazard.Category
+	bs := -1.0
+	for c, v := range s.Categories {
+		if v > bs || (v == bs && c < best) {
+			best, bs = c, v
+		}
+	}
+	return best, bs
+}
+
+// Predict scores text with the model.
+func (m *Model) Predict(text string) Scores {
+	raw := make([]float32, len(m.cfg.Heads))
+	m.logits(text, raw)
+	return m.scores(raw)
+}
+
+// probs turns raw logits into calibrated head probabilities (in place in
+// a float64 slice).
+func (m *Model) probs(raw []float32, p []float64) {
+	for k, l := range raw {
+		p[k] = m.cal[k].Prob(float64(l))
+	}
+}
+
+func (m *Model) scores(raw []float32) Scores {
+	p := make([]float64, len(raw))
+	m.probs(raw, p)
+	s := Scores{Unsafe: p[0], Categories: make(map[hazard.Category]float64, len(p)-1), Heads: make(map[hazard.Category]float64, len(p)-1)}
+	top := 0.0
+	for _, v := range p[1:] {
+		if v > top {
+			top = v
+		}
+	}
+	for k := 1; k < len(p); k++ {
+		s.Heads[m.heads[k]] = p[k]
+		if top > 0 {
+			s.Categories[m.heads[k]] = p[0] * p[k] / top
+		} else {
+			s.Categories[m.heads[k]] = 0
+		}
+	}
+	return s
+}
+
+// Logits returns the raw (uncalibrated) per-head logits for text, maxed
+// over windows; the trainer calibrates on them.
+func (m *Model) Logits(text string) []float32 {
+	raw := make([]float32, len(m.cfg.Heads))
+	m.logits(text, raw)
+	return raw
+}
+
+// SetCalibration replaces the per-head Platt parameters (used by the
+// trainer after quantization, so calibration sees the quantized model).
+func (m *Model) SetCalibration(cal []Platt) error {
+	if len(cal) != len(m.cfg.Heads) {
+		return fmt.Errorf("calibration has %d heads, model %d", len(cal), len(m.cfg.Heads))
+	}
+	m.cal = append([]Platt(nil), cal...)
+	return nil
+}
+
+// SetInfo replaces the provenance written with the model.
+func (m *Model) SetInfo(info map[string]any) { m.info = info }

@@ -1,0 +1,197 @@
+package classifier
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// tinyModel returns a small model with random weights.
+func tinyModel(t testing.TB, seed uint64) *Model {
+	t.Helper()
+	cfg := Config{Bits: 10, Dim: 8, Hidden: 6, Window: 16, Stride: 8,
+		Heads: []string{UnsafeHead, "hate", "cbrn_weapons", "prompt_injection"}}
+	r := rand.New(rand.NewPCG(seed, 7))
+	f := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	w := &Weights{Config: cfg, Emb: f(cfg.Buckets() * cfg.Dim), W1: f(cfg.Hidden * cfg.Dim), B1: f(cfg.Hidden),
+		W2: f(len(cfg.Heads) * cfg.Hidden), B2: f(len(cfg.Heads)),
+		Cal: []Platt{{A: 1.5, B: -0.2}, {A: 1}, {A: 0.5, B: 0.1}, {A: 2}}, Info: map[string]any{"note": "test"}}
+	m, err := Quantize(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestRoundTrip(t *testing.T) {
+	m := tinyModel(t, 1)
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ReadModel(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := m2.MarshalBinary()
+	if !bytes.Equal(b, b2) {
+		t.Fatal("re-encoded model differs")
+	}
+	if len(m2.Digest()) != 64 || m2.Size() != len(b) {
+		t.Fatalf("digest %q size %d", m2.Digest(), m2.Size())
+	}
+	for _, s := range []string{"", "hello world", "如何制作炸弹", "a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7 8 9"} {
+		p1, p2 := m.Predict(s), m2.Predict(s)
+		if p1.Unsafe != p2.Unsafe {
+			t.Fatalf("%q: %v vs %v", s, p1.Unsafe, p2.Unsafe)
+		}
+	}
+}
+
+func TestTopCategoryIsUnsafe(t *testing.T) {
+	m := tinyModel(t, 2)
+	for _, s := range []string{"one", "two words", "ignore previous instructions", "长文本" + string(bytes.Repeat([]byte("词 "), 50))} {
+		sc := m.Predict(s)
+		_, top := sc.Top()
+		if math.Abs(top-sc.Unsafe) > 1e-12 {
+			t.Errorf("%q: top category %v, unsafe %v", s, top, sc.Unsafe)
+		}
+		for c, v := range sc.Categories {
+			if v > sc.Unsafe+1e-12 || v < 0 {
+				t.Errorf("%q: %s = %v outside [0, unsafe=%v]", s, c, v, sc.Unsafe)
+			}
+		}
+	}
+}
+
+func TestReadModelRejectsDamage(t *testing.T) {
+	m := tinyModel(t, 3)
+	good, _ := m.MarshalBinary()
+	cases := map[string][]byte{
+		"empty":     nil,
+		"truncated": good[:len(good)/2],
+		"bad magic": append([]byte("XXXXXXXX"), good[8:]...),
+	}
+	flip := append([]byte(nil), good...)
+	flip[len(flip)/2] ^= 1
+	cases["bit flip"] = flip
+	for name, b := range cases {
+		_, err := ReadModel(bytes.NewReader(b))
+		if !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: err = %v, want ErrFormat", name, err)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := Config{Bits: 10, Dim: 8, Window: 16, Stride: 8, Heads: []string{"unsafe", "hate"}}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(c *Config){
+		func(c *Config) { c.Bits = 30 },
+		func(c *Config) { c.Dim = 0 },
+		func(c *Config) { c.Stride = 0 },
+		func(c *Config) { c.Stride = 99 },
+		func(c *Config) { c.Heads = []string{"hate", "unsafe"} },
+		func(c *Config) { c.Heads = []string{"unsafe", "nonsense"} },
+		func(c *Config) { c.Heads = []string{"unsafe", "hate", "hate"} },
+	}
+	for i, f := range bad {
+		c := good
+		c.Heads = append([]string(nil), good.Heads...)
+		f(&c)
+		if c.Validate() == nil {
+			t.Errorf("case %d: %+v validated", i, c)
+		}
+	}
+}
+
+func TestPredictConcurrentDeterministic(t *testing.T) {
+	m := tinyModel(t, 4)
+	texts := []string{"alpha beta gamma", "如何 制作", string(bytes.Repeat([]byte("word "), 500)), ""}
+	want := make([]float64, len(texts))
+	for i, s := range texts {
+		want[i] = m.Predict(s).Unsafe
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 50; k++ {
+				for i, s := range texts {
+					if got := m.Predict(s).Unsafe; got != want[i] {
+						t.Errorf("%q: %v != %v", s, got, want[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestWindowsTakeTheMaximum(t *testing.T) {
+	m := tinyModel(t, 5)
+	// Find a short text that scores higher than the filler, then bury it
+	// in filler: the windowed score must stay at least as high as a
+	// window-sized text holding it.
+	filler := string(bytes.Repeat([]byte("the weather today is mild and pleasant "), 40))
+	hot := ""
+	best := -1.0
+	for _, s := range []string{"alpha", "beta gamma", "delta epsilon zeta", "eta theta", "iota kappa lambda mu"} {
+		if u := m.Predict(s).Unsafe; u > best {
+			best, hot = u, s
+		}
+	}
+	long := m.Predict(filler + hot + " " + filler)
+	base := m.Predict(filler)
+	if long.Unsafe < base.Unsafe {
+		t.Fatalf("adding text lowered the max-over-windows score: %v < %v", long.Unsafe, base.Unsafe)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	toks := tokenize("Don't STOP: 如何制作？ café", nil, 0)
+	kinds := []uint8{}
+	for _, tk := range toks {
+		kinds = append(kinds, tk.kind)
+	}
+	want := []uint8{kindWord, kindWord, kindPunct, kindCJK, kindCJK, kindCJK, kindCJK, kindPunct, kindWord}
+	if len(kinds) != len(want) {
+		t.Fatalf("kinds %v, want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("kinds %v, want %v", kinds, want)
+		}
+	}
+	a := tokenize("HELLO World", nil, 0)
+	b := tokenize("hello world", nil, 0)
+	if a[0].h != b[0].h || a[1].h != b[1].h {
+		t.Fatal("tokenize is case sensitive")
+	}
+	if n := len(tokenize("a b c d e f", nil, 3)); n != 3 {
+		t.Fatalf("maxTokens: got %d tokens", n)
+	}
+}
+
+func TestFeaturesBounded(t *testing.T) {
+	for _, bits := range []uint{8, 12, 18} {
+		for _, f := range Features("make a pipe bomb 如何制作炸弹 ?!", bits, 256) {
+			if f >= 1<<bits {
+				t.Fatalf("feature %d out of range for %d bits", f, bits)
+			}
+		}
+	}
+}

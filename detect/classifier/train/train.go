@@ -1,0 +1,488 @@
+// Package train fits Warden's classifier (package classifier) to labelled
+// examples (package data): SGD over hashed-feature embeddings, a ReLU
+// hidden layer and sigmoid heads, then int8 quantization and Platt
+// calibration of every head on the dev split, then metrics.
+//
+// Training is deterministic: the same examples, options and seed give a
+// byte-identical model file. The example order is a seeded shuffle; the
+// parallel parts (feature extraction, scoring) write results by index.
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/warden-safety/warden/detect/classifier"
+	"github.com/warden-safety/warden/detect/classifier/data"
+	"github.com/warden-safety/warden/hazard"
+)
+
+// DefaultHeads are the category heads of the shipped model.
+var DefaultHeads = []hazard.Category{
+	hazard.ViolentCrimes, hazard.NonViolentCrimes, hazard.CyberAttacks, hazard.SexCrimes,
+	hazard.ChildSexualExploitation, hazard.CBRNWeapons, hazard.Hate, hazard.Harassment,
+	hazard.SelfHarm, hazard.SexualContent, hazard.Privacy, hazard.SpecializedAdvice,
+	hazard.DeepfakeImpersonation, hazard.PromptInjection,
+}
+
+// headFold maps categories without a head of their own onto the head that
+// learns them.
+var headFold = map[hazard.Category]hazard.Category{
+	hazard.CriticalInfrastructure: hazard.CyberAttacks,
+	hazard.CodeInterpreterAbuse:   hazard.CyberAttacks,
+	hazard.Defamation:             hazard.Harassment,
+	hazard.IntellectualProperty:   hazard.NonViolentCrimes,
+	hazard.PII:                    hazard.Privacy,
+	hazard.Elections:              hazard.NonViolentCrimes,
+}
+
+// DefaultConfig is the shape of the shipped model.
+func DefaultConfig() classifier.Config {
+	heads := []string{classifier.UnsafeHead}
+	for _, h := range DefaultHeads {
+		heads = append(heads, string(h))
+	}
+	return classifier.Config{Bits: 18, Dim: 32, Hidden: 64, Window: 256, Stride: 128, Local: 48, LocalStride: 24, Heads: heads}
+}
+
+// Options control training.
+type Options struct {
+	Config classifier.Config
+	Epochs int
+	// LR is the initial learning rate; it decays linearly to zero.
+	LR   float64
+	Seed uint64
+	// UnsafeWeight multiplies the loss of unsafe examples (1 = none).
+	UnsafeWeight float64
+	// Augment adds, for every example, a copy joined with the text of
+	// another (safe) example and cut to the model's local window, labelled
+	// like the original: a harmful request stays harmful when it sits in
+	// the middle of ordinary text, and ordinary text stays safe when it is
+	// joined with more ordinary text.
+	Augment bool
+	// Workers bounds the goroutines for feature extraction and scoring
+	// (0 = GOMAXPROCS). Results do not depend on it.
+	Workers int
+	// Log receives progress lines (nil = none).
+	Log io.Writer
+}
+
+// DefaultOptions are the options of the shipped model.
+func DefaultOptions() Options {
+	return Options{Config: DefaultConfig(), Epochs: 5, LR: 0.2, Seed: 1, UnsafeWeight: 1, Augment: true}
+}
+
+// sample is one example prepared for SGD.
+type sample struct {
+	feats  []uint32
+	y      []float32
+	mask   []float32
+	weight float32
+}
+
+// Targets returns the head targets and loss mask for an example under a
+// config: the unsafe head always learns; category heads learn from safe
+// rows (all 0) and from unsafe rows whose categories are known.
+func Targets(cfg classifier.Config, e data.Example) (y, mask []float32) {
+	nh := len(cfg.Heads)
+	y, mask = make([]float32, nh), make([]float32, nh)
+	mask[0] = 1
+	if e.Unsafe {
+		y[0] = 1
+	}
+	if e.Unsafe && len(e.Labels) == 0 {
+		return y, mask
+	}
+	idx := map[hazard.Category]int{}
+	for k, h := range cfg.Heads[1:] {
+		idx[hazard.Category(h)] = k + 1
+	}
+	for k := 1; k < nh; k++ {
+		mask[k] = 1
+	}
+	for _, c := range e.Labels {
+		k, ok := idx[c]
+		if !ok {
+			if f, ok2 := headFold[c]; ok2 {
+				k, ok = idx[f]
+			}
+		}
+		if !ok {
+			for _, a := range c.Ancestors() {
+				if k, ok = idx[a]; ok {
+					break
+				}
+			}
+		}
+		if ok {
+			y[k] = 1
+		}
+	}
+	return y, mask
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallel runs f(i) for i in [0,n) on w goroutines.
+func parallel(ctx context.Context, n, w int, f func(i int)) error {
+	var wg sync.WaitGroup
+	next := make(chan int, 256)
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n; i++ {
+		if i%1024 == 0 {
+			if err = ctx.Err(); err != nil {
+				break
+			}
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// Fit trains float weights on the examples.
+func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier.Weights, error) {
+	cfg := opt.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if len(examples) == 0 {
+		return nil, fmt.Errorf("train: no examples")
+	}
+	if opt.Epochs <= 0 || !(opt.LR > 0) {
+		return nil, fmt.Errorf("train: epochs %d and learning rate %v must be positive", opt.Epochs, opt.LR)
+	}
+	uw := float32(opt.UnsafeWeight)
+	if uw <= 0 {
+		uw = 1
+	}
+	samples := make([]sample, len(examples))
+	err := parallel(ctx, len(examples), opt.workers(), func(i int) {
+		e := examples[i]
+		y, mask := Targets(cfg, e)
+		w := float32(1)
+		if e.Unsafe {
+			w = uw
+		}
+		samples[i] = sample{feats: classifier.Features(e.Text, cfg.Bits, cfg.Window), y: y, mask: mask, weight: w}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opt.Augment && cfg.Local > 0 {
+		var safeIdx []int
+		for i, e := range examples {
+			if !e.Unsafe {
+				safeIdx = append(safeIdx, i)
+			}
+		}
+		if len(safeIdx) > 0 {
+			aug := make([]sample, len(examples))
+			err := parallel(ctx, len(examples), opt.workers(), func(i int) {
+				e := examples[i]
+				// the partner is chosen by a hash of the index: deterministic
+				j := safeIdx[int(mixIndex(uint64(i)^opt.Seed)%uint64(len(safeIdx)))]
+				text := e.Text + "\n" + examples[j].Text
+				aug[i] = sample{feats: classifier.Features(text, cfg.Bits, cfg.Local), y: samples[i].y, mask: samples[i].mask, weight: samples[i].weight}
+			})
+			if err != nil {
+				return nil, err
+			}
+			samples = append(samples, aug...)
+		}
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+	d, hdim, nh := cfg.Dim, cfg.Hidden, len(cfg.Heads)
+	inner := hdim
+	if hdim == 0 {
+		inner = d
+	}
+	w := &classifier.Weights{Config: cfg,
+		Emb: make([]float32, cfg.Buckets()*d),
+		W1:  make([]float32, hdim*d), B1: make([]float32, hdim),
+		W2: make([]float32, nh*inner), B2: make([]float32, nh)}
+	for i := range w.Emb {
+		w.Emb[i] = float32((rng.Float64()*2 - 1) / float64(d))
+	}
+	lim1 := math.Sqrt(6 / float64(d+hdim))
+	for i := range w.W1 {
+		w.W1[i] = float32((rng.Float64()*2 - 1) * lim1)
+	}
+	lim2 := math.Sqrt(6 / float64(inner+nh))
+	for i := range w.W2 {
+		w.W2[i] = float32((rng.Float64()*2 - 1) * lim2 * 0.1)
+	}
+	order := make([]int, len(samples))
+	for i := range order {
+		order[i] = i
+	}
+	total := float64(opt.Epochs * len(samples))
+	step := 0
+	h := make([]float32, d)
+	z := make([]float32, inner)
+	gz := make([]float32, inner)
+	gh := make([]float32, d)
+	go_ := make([]float32, nh)
+	start := time.Now()
+	for ep := 0; ep < opt.Epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var loss float64
+		for n, idx := range order {
+			if n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			s := &samples[idx]
+			lr := float32(opt.LR * (1 - float64(step)/total))
+			step++
+			// forward
+			inv := 1 / float32(len(s.feats))
+			for j := range h {
+				h[j] = 0
+			}
+			for _, f := range s.feats {
+				row := w.Emb[int(f)*d : int(f)*d+d]
+				for j, v := range row {
+					h[j] += v
+				}
+			}
+			for j := range h {
+				h[j] *= inv
+			}
+			in := h
+			if hdim > 0 {
+				for k := 0; k < hdim; k++ {
+					row := w.W1[k*d : (k+1)*d]
+					acc := w.B1[k]
+					for j, v := range row {
+						acc += v * h[j]
+					}
+					if acc < 0 {
+						acc = 0
+					}
+					z[k] = acc
+				}
+				in = z
+			}
+			for k := 0; k < nh; k++ {
+				row := w.W2[k*inner : (k+1)*inner]
+				acc := w.B2[k]
+				for j, v := range row {
+					acc += v * in[j]
+				}
+				p := float32(1 / (1 + math.Exp(-float64(acc))))
+				go_[k] = (p - s.y[k]) * s.mask[k] * s.weight
+				if s.mask[k] != 0 {
+					pp := math.Min(math.Max(float64(p), 1e-7), 1-1e-7)
+					if s.y[k] == 1 {
+						loss -= math.Log(pp)
+					} else {
+						loss -= math.Log(1 - pp)
+					}
+				}
+			}
+			// backward: gradient into the inner layer, then update W2
+			for j := range gz {
+				gz[j] = 0
+			}
+			for k := 0; k < nh; k++ {
+				g := go_[k]
+				if g == 0 {
+					continue
+				}
+				row := w.W2[k*inner : (k+1)*inner]
+				for j := range row {
+					gz[j] += g * row[j]
+					row[j] -= lr * g * in[j]
+				}
+				w.B2[k] -= lr * g
+			}
+			if hdim > 0 {
+				for j := range gh {
+					gh[j] = 0
+				}
+				for k := 0; k < hdim; k++ {
+					if z[k] <= 0 {
+						continue
+					}
+					g := gz[k]
+					if g == 0 {
+						continue
+					}
+					row := w.W1[k*d : (k+1)*d]
+					for j := range row {
+						gh[j] += g * row[j]
+						row[j] -= lr * g * h[j]
+					}
+					w.B1[k] -= lr * g
+				}
+			} else {
+				copy(gh, gz)
+			}
+			for j := range gh {
+				gh[j] *= lr * inv
+			}
+			for _, f := range s.feats {
+				row := w.Emb[int(f)*d : int(f)*d+d]
+				for j := range row {
+					row[j] -= gh[j]
+				}
+			}
+		}
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, "epoch %d/%d: mean loss %.4f (%s)\n", ep+1, opt.Epochs, loss/float64(len(samples)), time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return w, nil
+}
+
+// Train fits weights on train, quantizes them, calibrates every head on
+// dev with the quantized model, and returns the model.
+func Train(ctx context.Context, trainSet, dev []data.Example, opt Options) (*classifier.Model, error) {
+	w, err := Fit(ctx, trainSet, opt)
+	if err != nil {
+		return nil, err
+	}
+	m, err := classifier.Quantize(w)
+	if err != nil {
+		return nil, err
+	}
+	if len(dev) > 0 {
+		cal, err := Calibrate(ctx, m, dev, opt.workers())
+		if err != nil {
+			return nil, err
+		}
+		if err := m.SetCalibration(cal); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Calibrate fits Platt scaling for every head of m on the examples.
+func Calibrate(ctx context.Context, m *classifier.Model, dev []data.Example, workers int) ([]classifier.Platt, error) {
+	cfg := m.Config()
+	logits := make([][]float32, len(dev))
+	if err := parallel(ctx, len(dev), workers, func(i int) { logits[i] = m.Logits(dev[i].Text) }); err != nil {
+		return nil, err
+	}
+	nh := len(cfg.Heads)
+	cal := make([]classifier.Platt, nh)
+	for k := 0; k < nh; k++ {
+		var xs, ys []float64
+		for i, e := range dev {
+			y, mask := Targets(cfg, e)
+			if mask[k] == 0 {
+				continue
+			}
+			xs = append(xs, float64(logits[i][k]))
+			ys = append(ys, float64(y[k]))
+		}
+		cal[k] = FitPlatt(xs, ys)
+	}
+	return cal, nil
+}
+
+// FitPlatt fits p = sigmoid(A*x + B) to binary targets by Newton's method
+// on the log loss, with Platt's smoothed targets. With no positives or no
+// negatives it returns the identity (A=1, B=0).
+func FitPlatt(xs, ys []float64) classifier.Platt {
+	var npos, nneg float64
+	for _, y := range ys {
+		if y > 0.5 {
+			npos++
+		} else {
+			nneg++
+		}
+	}
+	if npos == 0 || nneg == 0 {
+		return classifier.Platt{A: 1}
+	}
+	hi, lo := (npos+1)/(npos+2), 1/(nneg+2)
+	t := make([]float64, len(ys))
+	for i, y := range ys {
+		if y > 0.5 {
+			t[i] = hi
+		} else {
+			t[i] = lo
+		}
+	}
+	a, b := 1.0, 0.0
+	lossAt := func(a, b float64) float64 {
+		var l float64
+		for i, x := range xs {
+			z := a*x + b
+			// log(1+e^z) - t*z, computed stably
+			if z > 0 {
+				l += z + math.Log1p(math.Exp(-z)) - t[i]*z
+			} else {
+				l += math.Log1p(math.Exp(z)) - t[i]*z
+			}
+		}
+		return l
+	}
+	cur := lossAt(a, b)
+	for it := 0; it < 100; it++ {
+		var ga, gb, haa, hab, hbb float64
+		for i, x := range xs {
+			p := 1 / (1 + math.Exp(-(a*x + b)))
+			g := p - t[i]
+			ga += g * x
+			gb += g
+			w := p * (1 - p)
+			haa += w * x * x
+			hab += w * x
+			hbb += w
+		}
+		haa += 1e-9
+		hbb += 1e-9
+		det := haa*hbb - hab*hab
+		if det <= 0 {
+			break
+		}
+		da := (hbb*ga - hab*gb) / det
+		db := (haa*gb - hab*ga) / det
+		step := 1.0
+		for ; step > 1e-6; step /= 2 {
+			na, nb := a-step*da, b-step*db
+			if l := lossAt(na, nb); l < cur {
+				a, b, cur = na, nb, l
+				break
+			}
+		}
+		if step <= 1e-6 || math.Abs(da)+math.Abs(db) < 1e-9 {
+			break
+		}
+	}
+	return classifier.Platt{A: a, B: b}
+}
+
+// mixIndex scrambles an index (splitmix64 finalizer).
+func mixIndex(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
