@@ -78,3 +78,18 @@ func BenchmarkSubmitHalt(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkHaltSignal is the per-stream cost of asking for the halt
+// channel.
+func BenchmarkHaltSignal(b *testing.B) {
+	f := newFixture(b, 2, "alice", "bob", "carol")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if f.b.HaltSignal("gpt-x", "/v1/chat/completions") == nil {
+				b.Error("nil channel")
+				return
+			}
+		}
+	})
+}

@@ -438,13 +438,23 @@ func (b *Board) noteExpiries(ctx context.Context) {
 // enforced, so in-flight streams can end cleanly. It is already closed if
 // such a halt is in force.
 func (b *Board) HaltSignal(model, route string) <-chan struct{} {
+	k := [2]string{model, route}
+	b.mu.RLock()
+	halted := b.st.halted(model, route)
+	ch, ok := b.subs[k]
+	b.mu.RUnlock()
+	switch {
+	case halted:
+		return b.closed
+	case ok:
+		return ch
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.st.halted(model, route) {
 		return b.closed
 	}
-	k := [2]string{model, route}
-	ch, ok := b.subs[k]
+	ch, ok = b.subs[k]
 	if !ok {
 		ch = make(chan struct{})
 		b.subs[k] = ch

@@ -91,13 +91,28 @@ func runBoard(env *cliEnv, args []string) int {
 // boardTarget holds the flags that say where the board lives.
 type boardTarget struct {
 	server, postgres, prefix, dir string
+	env                           *cliEnv
 }
 
 func (t *boardTarget) flags(env *cliEnv, fs *flag.FlagSet) {
-	fs.StringVar(&t.server, "server", env.getenv("WARDEN_BOARD_SERVER"), "base URL of a running Warden (env WARDEN_BOARD_SERVER)")
-	fs.StringVar(&t.postgres, "postgres", env.getenv("WARDEN_BOARD_POSTGRES"), "PostgreSQL DSN of the board's store (env WARDEN_BOARD_POSTGRES)")
+	// Environment values are read in open, not used as flag defaults, so
+	// --help never prints a DSN that may carry a password.
+	t.env = env
+	fs.StringVar(&t.server, "server", "", "base URL of a running Warden (env WARDEN_BOARD_SERVER)")
+	fs.StringVar(&t.postgres, "postgres", "", "PostgreSQL DSN of the board's store (env WARDEN_BOARD_POSTGRES)")
 	fs.StringVar(&t.prefix, "pg-prefix", "warden_", "table prefix in PostgreSQL")
-	fs.StringVar(&t.dir, "dir", env.getenv("WARDEN_DATA_DIR"), "Warden data directory; the board's files are in DIR/board (env WARDEN_DATA_DIR)")
+	fs.StringVar(&t.dir, "dir", "", "Warden data directory; the board's files are in DIR/board (env WARDEN_DATA_DIR)")
+}
+
+// resolve fills unset flags from the environment. Flags given on the
+// command line win over any environment variable.
+func (t *boardTarget) resolve() {
+	if t.env == nil || t.server != "" || t.postgres != "" || t.dir != "" {
+		return
+	}
+	t.server = t.env.getenv("WARDEN_BOARD_SERVER")
+	t.postgres = t.env.getenv("WARDEN_BOARD_POSTGRES")
+	t.dir = t.env.getenv("WARDEN_DATA_DIR")
 }
 
 // boardBackend is a board reached over HTTP or opened in-process.
@@ -160,6 +175,7 @@ func (l boardLocal) Close() {
 // charter if the store has none (only for --dir and --postgres: a server
 // never accepts a first charter over HTTP).
 func (t *boardTarget) open(ctx context.Context, genesis *board.Envelope) (boardBackend, error) {
+	t.resolve()
 	switch {
 	case t.server != "":
 		if genesis != nil {
@@ -767,6 +783,7 @@ func boardSubmit(env *cliEnv, c *command, args []string) int {
 		return boardFail(env, "submit", err)
 	}
 	ctx := context.Background()
+	t.resolve()
 	var genesis *board.Envelope
 	if s, err := e.Statement(); err == nil && s.Type == board.KindCharter && s.Version == 1 {
 		genesis = e
