@@ -408,3 +408,11 @@ func TestExpirySweepAudited(t *testing.T) {
 		t.Fatalf("release expiry audited %d times, want once", n)
 	}
 }
+
+// newHTTPServer serves h on 127.0.0.1 (random port).
+func newHTTPServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

@@ -288,3 +288,43 @@ func TestBoardCLICharterRotation(t *testing.T) {
 		t.Fatalf("new trustee's halt: %d %s", code, out)
 	}
 }
+
+// A policy bundle through the CLI: digest, version and source of the file.
+func TestBoardCLIPolicyBundle(t *testing.T) {
+	t.Chdir(t.TempDir())
+	vars := map[string]string{"WARDEN_DATA_DIR": "data"}
+	for _, n := range []string{"alice", "bob"} {
+		if code, out := runBoardCmd(t, vars, "keygen", "--name", n); code != 0 {
+			t.Fatal(out)
+		}
+	}
+	src := "version: \"7\"\ndefaults:\n  fail_mode: closed\n  input:\n    cbrn_weapons: block\n"
+	if err := os.WriteFile("policy.yaml", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][]string{
+		{"init", "--deployment", "pol", "--trustee", "alice.pub", "--trustee", "bob.pub", "--key", "alice.key", "--key", "bob.key", "-o", "c.json"},
+		{"submit", "c.json"},
+		{"propose", "policy", "--policy", "policy.yaml", "-o", "p.json"},
+		{"sign", "--key", "alice.key", "p.json"},
+		{"sign", "--key", "bob.key", "p.json"},
+		{"submit", "p.json"},
+	} {
+		if code, out := runBoardCmd(t, vars, s...); code != 0 {
+			t.Fatalf("%v: %d %s", s, code, out)
+		}
+	}
+	code, out := runBoardCmd(t, vars, "status")
+	if code != 0 || !strings.Contains(out, `(version "7", bundle 1)`) {
+		t.Fatalf("status: %d %s", code, out)
+	}
+	// Replaying the same bundle is refused.
+	if code, out := runBoardCmd(t, vars, "submit", "p.json"); code != 1 || !strings.Contains(out, "already applied") {
+		t.Fatalf("replay: %d %s", code, out)
+	}
+	// A malformed policy file is a clear error.
+	os.WriteFile("bad.yaml", []byte("defaults: [\n"), 0o644)
+	if code, out := runBoardCmd(t, vars, "propose", "policy", "--policy", "bad.yaml", "-o", "b.json"); code != 1 || !strings.Contains(out, "bad.yaml") {
+		t.Fatalf("bad policy: %d %s", code, out)
+	}
+}
