@@ -6,7 +6,9 @@ type Options struct {
 	MaxDepth int
 	// MaxViews bounds the number of views returned, the original included.
 	MaxViews int
-	// MaxDecodedBytes bounds the total bytes of the decoded views' texts.
+	// MaxDecodedBytes bounds the total bytes of the decoded views' texts
+	// (before folding). A token too long for what is left is decoded in
+	// part; a view that would pass the bound is cut short.
 	MaxDecodedBytes int
 }
 
@@ -39,12 +41,27 @@ func (o Options) withDefaults() Options {
 //     ("b.o.m.b" → "bomb");
 //   - decoded views named by their chain of decoders ("base64", "hex",
 //     "percent", "html", "rot13", "percent>base64", "base64>rot13"): the
-//     text with each encoded segment replaced by its decoding, then
-//     folded. Decoding nests into decoded segments up to MaxDepth.
+//     text with each encoded segment replaced by its decoding (keeping up
+//     to 1 KiB of the text around each decoded piece), then folded.
+//     Decoding nests into decoded segments up to MaxDepth. Decoders read
+//     the text with invisible characters removed and NFKC applied (case
+//     kept), so "Ym9t\u200bYg==" decodes.
+//
+// Each decoder accepts only candidates that decode to text (valid UTF-8,
+// no control characters, mostly letters), so ordinary words that happen
+// to be valid base64 or hex ("test", "abcd", "deadbeef") make no view; the
+// exact rules are on the decode functions. rot13 is tried per sentence
+// and kept where the rotated text reads as English by letter-pair
+// statistics; for ordinary English a probe of 24 letter pairs per
+// sentence settles it, so long text pays no second pass.
 //
 // Plain text gets at most a lower-cased "folded" view, which shares the
-// original's offsets (Identity reports true). Views never panics; every
-// derived view is valid UTF-8 and maps back into text with View.Original.
+// original's offsets (Identity reports true); a single pass (prescan)
+// decides which of the other transforms can change the text at all, and
+// only those run. Views never panics; every derived view is valid UTF-8
+// and maps back into text with View.Original: a decoded byte maps to the
+// encoded bytes it came from (its base64 quantum, hex pair, escape or
+// entity; groups of quanta for long tokens).
 func Views(text string, opt Options) []View {
 	n := normalizer{opt: opt.withDefaults()}
 	return n.run(text)
