@@ -3,6 +3,7 @@ package lexicon_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,28 @@ func FuzzList(f *testing.F) {
 			if x.Span.Start < 0 || x.Span.End > len(text) || x.Span.Start > x.Span.End {
 				t.Fatalf("span %v outside text", x.Span)
 			}
+		}
+	})
+}
+
+// FuzzAutomaton compares the automaton with brute force on arbitrary text,
+// long texts included (they take the two-stream path).
+func FuzzAutomaton(f *testing.F) {
+	patterns := []string{"he", "she", "his", "hers", "a", "aa", "pipe bomb", "bomb", "沙林", "ab ab", "s h", "x-y"}
+	a, err := lexicon.Build(patterns)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("ushers and a pipe   bomb, she said.")
+	f.Add(strings.Repeat("she sells sea shells, ", 40))
+	f.Add(strings.Repeat("ab ab \n 沙林 x-y? ", 60))
+	f.Fuzz(func(t *testing.T, text string) {
+		got := a.AppendMatches(nil, text)
+		want := naive(patterns, text)
+		sortMatches(got)
+		sortMatches(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %v\nwant %v", got, want)
 		}
 	})
 }
