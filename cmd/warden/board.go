@@ -33,6 +33,7 @@ Subcommands:
   keygen       write a trustee key pair (NAME.key, mode 0600, and NAME.pub)
   init         write the first charter (trustees, thresholds, expiry)
   propose      write an unsigned statement: policy|release|halt|resume|charter
+  show         print a statement file in full (what a trustee is asked to sign)
   sign         add one trustee's signature to a statement file (offline)
   submit       send a statement to a running Warden or apply it to a data directory
   status       what is enforced, what is pending, signatures still needed
@@ -716,6 +717,47 @@ func boardSign(env *cliEnv, c *command, args []string) int {
 	d, _ := e.Digest()
 	fmt.Fprintf(env.stdout, "%s signed %s (%s)\n  deployment %s, %s version %d, %s\n  %d signature(s) on the file\n",
 		k.Public.Name, *out, board.Summarize(s), s.Deployment, s.Subject(), s.Version, d, len(e.Signatures))
+	return 0
+}
+
+// --- show ---------------------------------------------------------------------
+
+func init() {
+	boardSubs["show"] = &boardSub{usage: "print a statement file in full", help: `Usage: warden board show FILE
+
+Prints the statement a file carries (decoded from its DSSE envelope), its
+digest and the key IDs of its signatures. Read it before you sign. Works
+offline.`, run: boardShow}
+}
+
+func boardShow(env *cliEnv, c *command, args []string) int {
+	fs := newFlagSet(env, c)
+	if code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "warden board show: want one statement FILE")
+		return 2
+	}
+	e, err := boardReadEnvelope(fs.Arg(0))
+	if err != nil {
+		return boardFail(env, "show", err)
+	}
+	s, err := e.Statement()
+	if err != nil {
+		return boardFail(env, "show", fmt.Errorf("%s: %w", fs.Arg(0), err))
+	}
+	if s.Policy != nil && len(s.Policy.Source) > 0 {
+		// Show the policy as text, not base64.
+		fmt.Fprintf(env.stdout, "policy source (%d bytes):\n%s\n", len(s.Policy.Source), strings.TrimRight(string(s.Policy.Source), "\n"))
+		s.Policy.Source = nil
+	}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	d, _ := e.Digest()
+	fmt.Fprintf(env.stdout, "%s\n\n%s\ndigest %s\n%d signature(s):\n", board.Summarize(s), b, d, len(e.Signatures))
+	for _, sg := range e.Signatures {
+		fmt.Fprintf(env.stdout, "  key %s\n", sg.KeyID)
+	}
 	return 0
 }
 

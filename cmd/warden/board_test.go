@@ -314,7 +314,11 @@ func TestBoardCLIPolicyBundle(t *testing.T) {
 			t.Fatalf("%v: %d %s", s, code, out)
 		}
 	}
-	code, out := runBoardCmd(t, vars, "status")
+	code, out := runBoardCmd(t, vars, "show", "p.json")
+	if code != 0 || !strings.Contains(out, "cbrn_weapons: block") || !strings.Contains(out, `"policy_version": "7"`) || strings.Count(out, "  key ") != 2 {
+		t.Fatalf("show: %d %s", code, out)
+	}
+	code, out = runBoardCmd(t, vars, "status")
 	if code != 0 || !strings.Contains(out, `(version "7", bundle 1)`) {
 		t.Fatalf("status: %d %s", code, out)
 	}
