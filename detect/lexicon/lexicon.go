@@ -49,6 +49,9 @@ const Name = "lexicon"
 // hostile text repeating a term cannot make the verdict grow without limit.
 const maxFindingsPerRule = 16
 
+// maxPooledHits bounds the match buffer kept for reuse between scans.
+const maxPooledHits = 1 << 14
+
 // maxNeighbours bounds how many neighbouring matches a context rule looks at
 // on each side of a match.
 const maxNeighbours = 64
@@ -438,7 +441,13 @@ func (d *Detector) Automaton() *Automaton { return d.ac }
 // Scan implements detect.Detector: it scans every view of doc.
 func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.Finding) ([]detect.Finding, error) {
 	sc := d.pool.Get().(*scratch)
-	defer d.pool.Put(sc)
+	defer func() {
+		// Do not keep the buffers of one huge text alive in the pool.
+		if cap(sc.hits) > maxPooledHits {
+			sc.hits, sc.hitsB = nil, nil
+		}
+		d.pool.Put(sc)
+	}()
 	views := doc.Views
 	if len(views) == 0 {
 		if err := ctx.Err(); err != nil {
