@@ -38,8 +38,10 @@ type Commitment struct {
 	MinShare    float64  `json:"min_share"`
 }
 
+var meterKinds = [...]string{"served", "guard", "eval"}
+
 // MeterKinds are the kinds of token use the Meter counts.
-var MeterKinds = []string{"served", "guard", "eval"}
+func MeterKinds() []string { return append([]string(nil), meterKinds[:]...) }
 
 // DefaultThresholds returns k for policy, release, resume and charter and
 // 1 for halt (any single trustee can halt).
@@ -74,7 +76,7 @@ func (c *Charter) Validate() error {
 		}
 		names[t.Name], keys[t.Key] = true, true
 	}
-	for _, k := range Kinds {
+	for _, k := range kinds[:] {
 		n, ok := c.Thresholds[k]
 		if !ok {
 			return fmt.Errorf("charter: no threshold for %s", k)
@@ -92,7 +94,7 @@ func (c *Charter) Validate() error {
 		return errors.New("charter: expires is required")
 	}
 	if c.MaxReleaseRisk != "" && riskRank(c.MaxReleaseRisk) < 0 {
-		return fmt.Errorf("charter: max_release_risk %q, want one of %s", c.MaxReleaseRisk, strings.Join(RiskLevels, ", "))
+		return fmt.Errorf("charter: max_release_risk %q, want one of %s", c.MaxReleaseRisk, strings.Join(riskLevels[:], ", "))
 	}
 	cn := map[string]bool{}
 	for _, cm := range c.Commitments {
@@ -107,11 +109,11 @@ func (c *Charter) Validate() error {
 			return fmt.Errorf("charter: commitment %q: min_share %v, want a fraction in (0, 1]", cm.Name, cm.MinShare)
 		}
 		if len(cm.Kinds) == 0 {
-			return fmt.Errorf("charter: commitment %q: no kinds (of %s)", cm.Name, strings.Join(MeterKinds, ", "))
+			return fmt.Errorf("charter: commitment %q: no kinds (of %s)", cm.Name, strings.Join(meterKinds[:], ", "))
 		}
 		for _, k := range cm.Kinds {
-			if !contains(MeterKinds, k) {
-				return fmt.Errorf("charter: commitment %q: kind %q, want one of %s", cm.Name, k, strings.Join(MeterKinds, ", "))
+			if !contains(meterKinds[:], k) {
+				return fmt.Errorf("charter: commitment %q: kind %q, want one of %s", cm.Name, k, strings.Join(meterKinds[:], ", "))
 			}
 		}
 	}
@@ -119,7 +121,7 @@ func (c *Charter) Validate() error {
 }
 
 func containsKind(k Kind) bool {
-	for _, x := range Kinds {
+	for _, x := range kinds[:] {
 		if x == k {
 			return true
 		}

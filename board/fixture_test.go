@@ -153,7 +153,7 @@ func (f *fixture) mustAccept(env *board.Envelope) *board.Result {
 func releaseStmt(model string, now time.Time, ttl time.Duration) *board.Statement {
 	r := &board.Release{Model: model, Route: "/v1/chat/completions", Upstream: "https://upstream.example/v1",
 		ScorecardDigest: board.DigestBytes([]byte("scorecard of " + model)), Expires: now.Add(ttl)}
-	for _, risk := range board.TrackedRisks {
+	for _, risk := range board.TrackedRisks() {
 		r.Risks = append(r.Risks, board.RiskAssessment{Risk: risk, Level: "low", Rationale: "red-team eval below thresholds", Expires: now.Add(ttl)})
 	}
 	return &board.Statement{Type: board.KindRelease, Release: r}

@@ -30,7 +30,7 @@ func newMeter(b *Board) *Meter {
 // unknown kind or a negative count is not metered (and counted in
 // warden_board_meter_invalid_total).
 func (m *Meter) AddTokens(model, kind string, prompt, completion int64) {
-	if prompt < 0 || completion < 0 || !contains(MeterKinds, kind) {
+	if prompt < 0 || completion < 0 || !contains(meterKinds[:], kind) {
 		m.mu.Lock()
 		m.invalid++
 		m.mu.Unlock()
@@ -181,7 +181,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, h := range c.b.History() {
 		counts[string(h.Type)]++
 	}
-	for _, k := range Kinds {
+	for _, k := range kinds[:] {
 		ch <- prometheus.MustNewConstMetric(descStatement, prometheus.GaugeValue, float64(counts[string(k)]), string(k))
 	}
 }

@@ -25,8 +25,10 @@ const (
 	KindCharter Kind = "charter" // the charter itself (first one, or a rotation)
 )
 
+var kinds = [...]Kind{KindPolicy, KindRelease, KindHalt, KindResume, KindCharter}
+
 // Kinds lists every statement kind in a stable order.
-var Kinds = []Kind{KindPolicy, KindRelease, KindHalt, KindResume, KindCharter}
+func Kinds() []Kind { return append([]Kind(nil), kinds[:]...) }
 
 // Statement is the signed payload of every board act. Exactly one of the
 // kind-specific fields is set, matching Type.
@@ -86,20 +88,25 @@ type Release struct {
 
 // RiskAssessment is the board's judgement of one risk of a model.
 type RiskAssessment struct {
-	Risk      string    `json:"risk"`  // one of TrackedRisks
+	Risk      string    `json:"risk"`  // one of TrackedRisks()
 	Level     string    `json:"level"` // low, medium, high, critical
 	Rationale string    `json:"rationale"`
 	Expires   time.Time `json:"expires"`
 }
 
-// TrackedRisks are the risks every release must assess.
-var TrackedRisks = []string{"cbrn", "cyber", "persuasion", "autonomy"}
+var trackedRisks = [...]string{"cbrn", "cyber", "persuasion", "autonomy"}
 
-// RiskLevels in increasing order.
-var RiskLevels = []string{"low", "medium", "high", "critical"}
+// TrackedRisks are the risks every release must assess: CBRN weapons,
+// cyber attack, persuasion and deception, autonomy.
+func TrackedRisks() []string { return append([]string(nil), trackedRisks[:]...) }
+
+var riskLevels = [...]string{"low", "medium", "high", "critical"}
+
+// RiskLevels lists the risk levels in increasing order.
+func RiskLevels() []string { return append([]string(nil), riskLevels[:]...) }
 
 func riskRank(level string) int {
-	for i, l := range RiskLevels {
+	for i, l := range riskLevels[:] {
 		if l == level {
 			return i
 		}
@@ -312,15 +319,15 @@ func (r *Release) validate() error {
 	}
 	seen := map[string]bool{}
 	for _, a := range r.Risks {
-		if !contains(TrackedRisks, a.Risk) {
-			return fmt.Errorf("release: unknown risk %q (tracked: %s)", a.Risk, strings.Join(TrackedRisks, ", "))
+		if !contains(trackedRisks[:], a.Risk) {
+			return fmt.Errorf("release: unknown risk %q (tracked: %s)", a.Risk, strings.Join(trackedRisks[:], ", "))
 		}
 		if seen[a.Risk] {
 			return fmt.Errorf("release: risk %q assessed twice", a.Risk)
 		}
 		seen[a.Risk] = true
 		if riskRank(a.Level) < 0 {
-			return fmt.Errorf("release: risk %q: level %q, want one of %s", a.Risk, a.Level, strings.Join(RiskLevels, ", "))
+			return fmt.Errorf("release: risk %q: level %q, want one of %s", a.Risk, a.Level, strings.Join(riskLevels[:], ", "))
 		}
 		if strings.TrimSpace(a.Rationale) == "" {
 			return fmt.Errorf("release: risk %q: a rationale is required", a.Risk)
@@ -330,7 +337,7 @@ func (r *Release) validate() error {
 		}
 	}
 	var missing []string
-	for _, t := range TrackedRisks {
+	for _, t := range trackedRisks[:] {
 		if !seen[t] {
 			missing = append(missing, t)
 		}

@@ -348,7 +348,7 @@ func (cf *boardCharterFlags) register(fs *flag.FlagSet) {
 	fs.Var(&cf.trustees, "trustee", "trustee public key file NAME.pub (repeat for each trustee)")
 	fs.IntVar(&cf.k, "threshold", 0, "signatures needed for policy, release, resume and charter (default: a majority)")
 	cf.th = map[board.Kind]*int{}
-	for _, k := range board.Kinds {
+	for _, k := range board.Kinds() {
 		def := 0
 		if k == board.KindHalt {
 			def = 1
@@ -596,7 +596,7 @@ func (sf *boardStatementFlags) statement(now time.Time) (*board.Statement, error
 }
 
 func boardKind(s string) (board.Kind, bool) {
-	for _, k := range board.Kinds {
+	for _, k := range board.Kinds() {
 		if string(k) == s {
 			return k, true
 		}
