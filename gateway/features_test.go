@@ -389,3 +389,15 @@ func TestModelsAnthropicShape(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 }
+
+func TestStreamRedactionLongTail(t *testing.T) {
+	answer := "start SECRET-777777 then " + strings.Repeat("plain words go on ", 60) + "end"
+	e := newEnv(t, fakellm.Config{Responder: func(string) string { return answer }, WordsPerChunk: 1}, nil)
+	for _, route := range []provider.Route{provider.Chat, provider.Messages} {
+		r := post(t, e.url, route.Path(), bodyFor(route, modelFor(route), "hi", true))
+		got := streamText(t, events(t, r.body))
+		if want := strings.Replace(answer, "SECRET-777777", "[API_KEY_1]", 1); got != want {
+			t.Fatalf("%s: got %q", route, got)
+		}
+	}
+}

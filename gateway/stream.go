@@ -46,6 +46,9 @@ type channel struct {
 	base     int
 	total    int
 	released int
+	scanned  int // text before this offset has been scanned
+	limit    int // holdLimit, computed once per release
+	dirty    bool
 	repl     []replacement // sorted, non-overlapping, not yet released
 }
 
@@ -75,6 +78,7 @@ type streamGuard struct {
 	result   stageResult // strongest decision so far, findings
 	findSeen map[string]bool
 	done     bool
+	sawDone  bool
 	cutErr   error
 }
 
@@ -133,6 +137,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 		idleTimer.Reset(up.StreamIdle)
 		if n > 0 {
 			err := p.Feed(buf[:n], sg.onEvent)
+			sg.step()
 			if err != nil && !errors.Is(err, errStreamDone) {
 				if errors.Is(err, sse.ErrTooLarge) {
 					sg.cut("the upstream stream could not be checked (event too large)")
@@ -156,6 +161,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 				// client gone
 			case rerr == io.EOF:
 				_ = p.Flush(sg.onEvent)
+				sg.step()
 				if !sg.done && sg.cutErr == nil {
 					sg.abort(w, "upstream closed the stream early")
 				}
@@ -227,7 +233,8 @@ func (sg *streamGuard) onEvent(ev sse.Event) error {
 		return nil
 	}
 	h := heldEvent{raw: append([]byte(nil), ev.Raw...), ev: e, at: time.Now()}
-	var touched []*channel
+	var touched [4]*channel
+	nt := 0
 	for _, d := range e.Deltas {
 		c := sg.channel(d.Channel)
 		h.chans = append(h.chans, c)
@@ -239,23 +246,45 @@ func (sg *streamGuard) onEvent(ev sse.Event) error {
 		if sg.g.cfg.Privacy != PrivacyNone && sg.text.Len() < maxAuditStreamText {
 			sg.text.WriteString(d.Text)
 		}
-		if !slices.Contains(touched, c) {
-			touched = append(touched, c)
+		if nt < len(touched) {
+			touched[nt] = c
+			nt++
+		} else {
+			c.dirty = true
 		}
 	}
 	sg.queue = append(sg.queue, h)
-	for _, c := range touched {
-		if !sg.scan(c) {
-			return errStreamDone
-		}
+	for _, c := range touched[:nt] {
+		c.dirty = true
 	}
 	if e.Done {
-		sg.release(true) // everything but the terminal event, which waits for the record
-		_ = sg.finish()
+		sg.sawDone = true
 		return errStreamDone
 	}
-	sg.release(false)
 	return nil
+}
+
+// step runs after each network read: it scans the channels that got text
+// (once per read, however many events the read held), then releases what
+// is clear of the hold-back window, or everything when the stream is done.
+func (sg *streamGuard) step() {
+	if sg.done {
+		return
+	}
+	for _, c := range sg.chans {
+		if c.dirty {
+			c.dirty = false
+			if !sg.scan(c) {
+				return
+			}
+		}
+	}
+	if sg.sawDone {
+		sg.release(true) // everything but the terminal event, which waits for the record
+		_ = sg.finish()
+		return
+	}
+	sg.release(false)
 }
 
 // scan scans a channel's window; false when the stream was cut.
@@ -263,7 +292,18 @@ func (sg *streamGuard) scan(c *channel) bool {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(sg.ctx, sg.g.cfg.ScanTimeout)
 	defer cancel()
-	text := string(c.buf)
+	// Text before c.scanned was scanned already; a phrase of up to hold
+	// characters that ends in the new text starts at most hold characters
+	// before it, so that much context is enough.
+	i := c.scanned - c.base
+	for n := sg.hold; n > 0 && i > 0; n-- {
+		_, size := utf8.DecodeLastRune(c.buf[:i])
+		i -= size
+	}
+	off := c.base + i
+	text := string(c.buf[i:])
+	prev := c.scanned
+	c.scanned = c.total
 	v, err := sg.pp.Scan(ctx, text)
 	sg.g.m.scan.WithLabelValues("stream").Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -285,14 +325,14 @@ func (sg *streamGuard) scan(c *channel) bool {
 		sg.result.guard = append(sg.result.guard, res.guard...)
 	}
 	for _, f := range v.Findings {
-		key := c.name + "|" + string(f.Category) + "|" + f.Rule + "|" + itoa(c.base+f.Span.Start)
+		key := c.name + "|" + string(f.Category) + "|" + f.Rule + "|" + itoa(off+f.Span.Start)
 		if sg.findSeen[key] || len(sg.result.findings) >= maxRecordedFindings {
 			continue
 		}
 		sg.findSeen[key] = true
 		abs := f
-		abs.Span.Start += c.base
-		abs.Span.End += c.base
+		abs.Span.Start += off
+		abs.Span.End += off
 		sg.result.findings = append(sg.result.findings, Finding{Location: c.name, Finding: abs})
 	}
 	sg.merge(d, v)
@@ -306,7 +346,10 @@ func (sg *streamGuard) scan(c *channel) bool {
 			if !d.RedactFinding(f) {
 				continue
 			}
-			s, e := c.base+f.Span.Start, c.base+f.Span.End
+			s, e := off+f.Span.Start, off+f.Span.End
+			if e <= prev {
+				continue // found and handled by an earlier scan
+			}
 			if s < c.released {
 				// Part of it already went out: the only safe answer is to stop.
 				sg.cut("")
@@ -321,15 +364,17 @@ func (sg *streamGuard) scan(c *channel) bool {
 		return false
 	}
 	if sg.g.cfg.RestoreRedacted && sg.x.redact != nil && sg.x.redact.Len() > 0 {
-		from := max(c.released-c.base, 0)
+		from := max(c.released-off, 0)
 		for ph, val := range sg.x.redact.Placeholders {
 			for i := from; i < len(text); {
 				j := strings.Index(text[i:], ph)
 				if j < 0 {
 					break
 				}
-				s := c.base + i + j
-				c.addReplacement(replacement{s, s + len(ph), val})
+				s := off + i + j
+				if s >= c.released {
+					c.addReplacement(replacement{s, s + len(ph), val})
+				}
 				i += j + len(ph)
 			}
 		}
@@ -420,6 +465,11 @@ func (sg *streamGuard) holdLimit(c *channel) int {
 func (sg *streamGuard) release(final bool) {
 	k := 0
 	now := time.Now()
+	if !final {
+		for _, c := range sg.chans {
+			c.limit = sg.holdLimit(c)
+		}
+	}
 	for ; k < len(sg.queue); k++ {
 		h := &sg.queue[k]
 		if h.ev.Done && !final {
@@ -431,7 +481,7 @@ func (sg *streamGuard) release(final bool) {
 		if !final {
 			ok := true
 			for i, c := range h.chans {
-				if h.ends[i] > sg.holdLimit(c) {
+				if h.ends[i] > c.limit {
 					ok = false
 					break
 				}
