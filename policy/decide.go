@@ -99,11 +99,12 @@ func (p *Policy) settingsFor(req *Request, v *detect.Verdict) (*settings, string
 	return &p.defaults, "default", nil
 }
 
-// candidates calls fn with every configuration that may apply to req
-// before the verdict is known: the first rule that surely matches (or the
-// defaults), preceded by any matching rules whose condition reads the
-// verdict or could not be evaluated. Request-only questions combine the
-// candidates conservatively.
+// candidates appends to buf every configuration that may apply to req
+// before the verdict is known: the first rule that surely applies (its
+// patterns match and its request-only condition holds, or fails to
+// evaluate and fails closed) or the defaults, preceded by the matching
+// rules whose condition reads the verdict. Request-only questions combine
+// the candidates conservatively.
 func (p *Policy) candidates(req *Request, buf []*settings) []*settings {
 	var act *activation
 	for i := range p.rules {
@@ -113,7 +114,11 @@ func (p *Policy) candidates(req *Request, buf []*settings) []*settings {
 		}
 		if r.cond != nil {
 			if r.cond.needsVerdict {
-				buf = append(buf, &r.eff)
+				// A rule behind an earlier possible rule with the same
+				// condition never applies: skip it.
+				if !sameCondBefore(p.rules[:i], req, r.cond.src) {
+					buf = append(buf, &r.eff)
+				}
 				continue
 			}
 			if act == nil {
@@ -122,7 +127,8 @@ func (p *Policy) candidates(req *Request, buf []*settings) []*settings {
 			ok, err := r.cond.eval(act)
 			if err != nil {
 				if r.eff.failMode == FailClosed {
-					buf = append(buf, &r.eff)
+					// Decide will block under this rule, whatever the verdict.
+					return append(buf, &r.eff)
 				}
 				continue
 			}
@@ -133,6 +139,17 @@ func (p *Policy) candidates(req *Request, buf []*settings) []*settings {
 		return append(buf, &r.eff)
 	}
 	return append(buf, &p.defaults)
+}
+
+// sameCondBefore reports whether one of rules matches req by its patterns
+// and has the condition src.
+func sameCondBefore(rules []rule, req *Request, src string) bool {
+	for i := range rules {
+		if rules[i].cond != nil && rules[i].cond.src == src && rules[i].matchRequest(req) {
+			return true
+		}
+	}
+	return false
 }
 
 // Checks returns the categories a request's stage checks (those with an

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Stricter reports whether candidate is at least as strict as current for
@@ -17,9 +18,13 @@ import (
 // could apply to the same request, and proves two cannot only by literal
 // patterns that do not overlap or by an earlier rule that catches every
 // request of the other (same condition, patterns that include the other's).
-// So it may answer false for a change that is in fact stricter (reorder
-// rules, rewrite a glob), never true for one that is weaker. Refusal text
-// and block style are presentation and are not compared.
+// A rule whose condition fails closed blocks when the condition cannot be
+// evaluated; the candidate must keep such a rule, with the same match and
+// failing closed, behind rules with the same matches. So Stricter may answer
+// false for a change that is in fact stricter (reorder rules, rewrite a
+// glob), never true for one that is weaker; TestStricterSound checks that on
+// thousands of random policy changes. Refusal text and block style are
+// presentation and are not compared.
 func Stricter(candidate, current *Policy) (bool, []string) {
 	var reasons []string
 	seen := map[string]bool{}
@@ -32,6 +37,19 @@ func Stricter(candidate, current *Policy) (bool, []string) {
 	}
 	if candidate.logContent && !current.logContent {
 		add("log_content: enabled (content logging is a privacy weakening)")
+	}
+	// A rule whose condition fails closed blocks every request whose
+	// evaluation errors (a missing metadata key, the cost limit). The
+	// candidate keeps that only if it has the same rule (same patterns and
+	// condition, failing closed) behind the same sequence of rule matches.
+	for i := range current.rules {
+		k := &current.rules[i]
+		if k.cond == nil || k.eff.failMode != FailClosed {
+			continue
+		}
+		if !keepsFailClosed(candidate.rules, current.rules[:i], k) {
+			add("current rule %q: its condition fails closed (an evaluation error blocks the request); the candidate must keep a rule with the same match, failing closed, behind the same rules", k.name)
+		}
 	}
 	cands := configsOf(candidate)
 	curs := configsOf(current)
@@ -264,4 +282,35 @@ func (p *Policy) Warnings() []Issue {
 		}
 	}
 	return out
+}
+
+// matchKey identifies what a rule matches.
+func matchKey(r *rule) string {
+	var b strings.Builder
+	for _, l := range []globList{r.routes, r.models, r.tenants} {
+		b.WriteString(strings.Join(l.strings(), "\x00"))
+		b.WriteByte(0x01)
+	}
+	if r.cond != nil {
+		b.WriteString(r.cond.src)
+	}
+	return b.String()
+}
+
+// keepsFailClosed reports whether cands has a rule matching exactly what k
+// matches and failing closed, preceded by rules matching exactly what
+// prefix (the current rules before k) match, in order: then every request
+// whose evaluation of k's condition errors under current errors the same
+// way at that rule under the candidate.
+func keepsFailClosed(cands []rule, prefix []rule, k *rule) bool {
+	if len(cands) <= len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if matchKey(&cands[i]) != matchKey(&prefix[i]) {
+			return false
+		}
+	}
+	c := &cands[len(prefix)]
+	return matchKey(c) == matchKey(k) && c.eff.failMode == FailClosed
 }
