@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -380,4 +381,53 @@ func TestFailClosed(t *testing.T) {
 			t.Fatalf("Ready after a failed write: %v", err)
 		}
 	})
+}
+
+// TestCloseWhileRecording: Record calls racing with Close all return, and
+// every one that returned nil is in the log.
+func TestCloseWhileRecording(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, audit.Config{DataDir: dir})
+	l := openLog(t, cfg)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok []string
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				r := decision(w*1000 + i)
+				err := l.Record(context.Background(), r)
+				if errors.Is(err, audit.ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				ok = append(ok, r.RequestID)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	l.Close()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Record calls hang after Close")
+	}
+	st := openStore(t, cfg)
+	for _, id := range ok {
+		if idx, err := st.LookupRequest(context.Background(), id); err != nil || len(idx) != 1 {
+			t.Fatalf("acknowledged %s missing: %v %v", id, idx, err)
+		}
+	}
+	if rep := verify(t, cfg, audit.VerifyOptions{}); !rep.OK() {
+		t.Fatal(rep.Problems)
+	}
 }

@@ -166,6 +166,13 @@ func (l *Log) Record(ctx context.Context, r Record) error {
 	select {
 	case err := <-p.done:
 		return err
+	case <-l.done: // closed concurrently; the writer may have missed it
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("audit: record %s: not acknowledged: %w", r.RequestID, ctx.Err())
 	}

@@ -377,13 +377,20 @@ func (s *Store) CheckpointAt(ctx context.Context, size int64) (store.Checkpoint,
 	return cs[0], nil
 }
 
-// Prune implements store.Store.
+// Prune implements store.Store. It works in chunks so no transaction
+// holds many row locks for long.
 func (s *Store) Prune(ctx context.Context, before int64) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE records SET body = NULL WHERE time_ns < $1 AND body IS NOT NULL`, before)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: prune: %w", err)
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `UPDATE records SET body = NULL WHERE idx IN (SELECT idx FROM records WHERE time_ns < $1 AND body IS NOT NULL LIMIT 10000)`, before)
+		if err != nil {
+			return total, fmt.Errorf("postgres: prune: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() == 0 {
+			return total, nil
+		}
 	}
-	return tag.RowsAffected(), nil
 }
 
 // Ping implements store.Store.

@@ -342,14 +342,21 @@ func (s *Store) CheckpointAt(ctx context.Context, size int64) (store.Checkpoint,
 	return cs[0], nil
 }
 
-// Prune implements store.Store.
+// Prune implements store.Store. It works in chunks so the write lock is
+// never held for long.
 func (s *Store) Prune(ctx context.Context, before int64) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE records SET body = NULL WHERE time_ns < ? AND body IS NOT NULL`, before)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune: %w", err)
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `UPDATE records SET body = NULL WHERE idx IN (SELECT idx FROM records WHERE time_ns < ? AND body IS NOT NULL LIMIT 10000)`, before)
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n == 0 {
+			return total, nil
+		}
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
 }
 
 // Ping implements store.Store.
