@@ -3,6 +3,7 @@ package policy_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -308,4 +309,29 @@ func TestStricterSound(t *testing.T) {
 		t.Errorf("%d of %d pairs judged stricter: the generator is lopsided", stricter, pairs)
 	}
 	t.Logf("%d of %d random changes judged stricter; all checked on random requests", stricter, pairs)
+}
+
+// TestRequestOnlyConsistent checks, on random policies, that what the
+// gateway learns before scanning covers what Decide acts on afterwards:
+// every category a decision acts on is in Checks, at a score at or above
+// its Thresholds entry.
+func TestRequestOnlyConsistent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 300; i++ {
+		pp := randPolicy(r)
+		p, err := policy.Parse("p.yaml", []byte(pp.render()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 40; j++ {
+			req, v := randRequest(r), randVerdict(r)
+			d := p.Decide(req, v)
+			checks, th := p.Checks(req), p.Thresholds(req)
+			for _, c := range d.Categories {
+				if !slices.Contains(checks, c) || v.Score(c) < th[c] {
+					t.Fatalf("decision acts on %s (score %g) but Checks %v, Thresholds %v\nrequest %+v\n%s", c, v.Score(c), checks, th, req, pp.render())
+				}
+			}
+		}
+	}
 }
