@@ -170,10 +170,14 @@ func digestOf(p *Policy) string {
 // Watch reloads the policy whenever the file changes (it reads and hashes
 // the file every Interval), on SIGHUP when
 // l.SIGHUP is set, and whenever a value arrives on l.Reload, until ctx is
-// done; then it returns nil. Reload failures are logged (the policy in force
-// stays) and do not stop the watch; a file that failed is not retried until
-// it changes again, except on an explicit reload (signal or channel).
+// done; then it returns nil (an error only when the loader has no Store).
+// Reload failures are logged (the policy in force stays) and do not stop
+// the watch; a file that failed is not retried until it changes again,
+// except on an explicit reload (signal or channel).
 func (l *Loader) Watch(ctx context.Context) error {
+	if l.Store == nil {
+		return errors.New("policy: loader has no store")
+	}
 	interval := l.Interval
 	if interval <= 0 {
 		interval = time.Second
