@@ -311,20 +311,40 @@ func (b *Board) submitLocked(ctx context.Context, env *Envelope) (*Result, error
 		if err != nil {
 			return nil, fmt.Errorf("submit: %w", err)
 		}
-		b.mu.Lock()
-		change := b.st.apply(v, seq, entry.AcceptedAt)
-		if seq > b.lastSeq {
-			b.lastSeq = seq
-		}
-		b.notifyHaltsLocked()
-		b.mu.Unlock()
 		if err := b.store.DeletePending(ctx, v.digest); err != nil {
 			b.log.Warn("board: delete pending", "digest", v.digest, "err", err)
 		}
-		res.Status = "accepted"
-		res.Message = change
-		b.record(ctx, b.statementRecord(v, nil, "accepted", change), b.enforceRecord(v.stmt, v.digest, change))
-		b.changed(v)
+		b.mu.Lock()
+		if seq == b.lastSeq+1 {
+			change := b.st.apply(v, seq, entry.AcceptedAt)
+			b.lastSeq = seq
+			b.notifyHaltsLocked()
+			b.mu.Unlock()
+			res.Status, res.Message = "accepted", change
+			b.record(ctx, b.statementRecord(v, nil, "accepted", change), b.enforceRecord(v.stmt, v.digest, change))
+			b.changed(v)
+			return res, nil
+		}
+		b.mu.Unlock()
+		// Another writer appended before us: apply everything in store
+		// order, ours included (never skip a sequence number).
+		if err := b.syncLocked(ctx); err != nil {
+			return nil, fmt.Errorf("submit: stored as %d but not applied yet: %w", seq, err)
+		}
+		b.mu.RLock()
+		h := b.st.heads[v.stmt.Subject()]
+		var change string
+		for i := len(b.st.history) - 1; i >= 0; i-- {
+			if b.st.history[i].Digest == v.digest {
+				change = b.st.history[i].Summary
+				break
+			}
+		}
+		b.mu.RUnlock()
+		if h.Digest != v.digest {
+			return nil, fmt.Errorf("submit: statement stored as %d was not applied on reload", seq)
+		}
+		res.Status, res.Message = "accepted", change
 		return res, nil
 	}
 }

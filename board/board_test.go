@@ -416,3 +416,52 @@ func newHTTPServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// racingStore lets another writer append just before each Append.
+type racingStore struct {
+	board.Store
+	before func()
+}
+
+func (r *racingStore) Append(ctx context.Context, e board.Entry) (int64, error) {
+	if r.before != nil {
+		f := r.before
+		r.before = nil
+		f()
+	}
+	return r.Store.Append(ctx, e)
+}
+
+// When another writer appends between our sync and our append, our entry
+// gets a later sequence number: both are applied in store order and none
+// is skipped.
+func TestAppendAfterAnotherWriter(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	fs, err := board.NewFileStore(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &racingStore{Store: fs}
+	a, err := board.Open(context.Background(), board.Config{Store: rs, Now: f.clock.Now, SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	other := f.sign(f.propose(haltStmt("model:other", "by the other writer")), "bob")
+	rs.before = func() {
+		if _, err := f.b.Submit(context.Background(), other); err != nil {
+			t.Error(err)
+		}
+	}
+	mine := f.sign(f.propose(haltStmt("model:mine", "by this writer")), "alice")
+	res, err := a.Submit(context.Background(), mine)
+	if err != nil || res.Status != "accepted" || !strings.Contains(res.Message, "halted model:mine") {
+		t.Fatalf("%+v %v", res, err)
+	}
+	ctx := context.Background()
+	wantRefused(t, a.Admit(ctx, "other", "/r"), "halted", "by the other writer")
+	wantRefused(t, a.Admit(ctx, "mine", "/r"), "halted", "by this writer")
+	if h := a.History(); len(h) != 3 || h[1].Seq != 2 || h[2].Seq != 3 {
+		t.Fatalf("history %+v", h)
+	}
+}

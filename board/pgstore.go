@@ -132,6 +132,12 @@ func (s *PGStore) Append(ctx context.Context, e Entry) (int64, error) {
 		return 0, fmt.Errorf("postgres store: append: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	// Appends are serialized, so sequence numbers become visible in
+	// order: a replica that has read seq N never misses a smaller one
+	// committed later.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, s.channel+"/append"); err != nil {
+		return 0, fmt.Errorf("postgres store: append lock: %w", err)
+	}
 	var seq int64
 	err = tx.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %sboard_statements (subject, version, digest, envelope, accepted_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq`, s.prefix),
 		e.Subject, int64(e.Version), e.Digest, raw, e.AcceptedAt).Scan(&seq)
