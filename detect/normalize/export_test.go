@@ -59,3 +59,10 @@ func ConfusableEntries() (runes []rune, letters []byte) {
 	}
 	return runes, letters
 }
+
+// ViewsWithoutPrescan is Views with every transform tried, as if prescan
+// had flagged them all.
+func ViewsWithoutPrescan(text string, opt Options) []View {
+	n := normalizer{opt: opt.withDefaults(), noPrescan: true}
+	return n.run(text)
+}

@@ -210,3 +210,24 @@ func FuzzRot13(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPrescan checks that prescan only ever skips transforms that would
+// have found nothing: Views gives the same views with and without it.
+func FuzzPrescan(f *testing.F) {
+	for _, s := range []string{"b0mb", "b o m b", "a b c", "Ym9tYg==", "x+Ym9tYg", "626f6d62", "62 6f 6d 62", `\x62\x6f\x6d`, "%62%6F", "&#98;&amp;&lt;", "ubj gb znxr n obzo", "p@$$w0rd", "B.O.M.B", "Ｂ０ＭＢ", "the quick brown fox"} {
+		f.Add(s)
+	}
+	opt := normalize.Options{MaxViews: 16, MaxDecodedBytes: 1 << 16}
+	f.Fuzz(func(t *testing.T, text string) {
+		got := normalize.Views(text, opt)
+		want := normalize.ViewsWithoutPrescan(text, opt)
+		if len(got) != len(want) {
+			t.Fatalf("prescan hid views: %q, without it %q", names(got), names(want))
+		}
+		for i := range got {
+			if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
+				t.Fatalf("view %d differs: %q vs %q", i, got[i].Name, want[i].Name)
+			}
+		}
+	})
+}

@@ -69,7 +69,10 @@ func Views(text string, opt Options) []View {
 
 // normalizer holds the state of one call to Views.
 type normalizer struct {
-	opt    Options
+	opt Options
+	// noPrescan runs every transform as if prescan had flagged it (tests
+	// use it to check that prescan never hides a view).
+	noPrescan bool
 	views  []View
 	budget int
 	f      folder
@@ -82,6 +85,20 @@ type item struct {
 	depth   int
 	regions []region
 	flags   scanFlags // at depth 0, the decoders prescan allows
+}
+
+func (n *normalizer) prescan(s string) scanFlags {
+	if n.noPrescan {
+		f := ^scanFlags(0)
+		if upper, nonASCII := asciiCase(s); !nonASCII {
+			f &^= fNonASCII
+			if !upper {
+				f &^= fUpper
+			}
+		}
+		return f
+	}
+	return prescan(s)
 }
 
 func (n *normalizer) full() bool { return len(n.views) >= n.opt.MaxViews }
@@ -108,7 +125,7 @@ func (n *normalizer) run(text string) []View {
 	n.f.track = true
 
 	// Folding, then leetspeak and joined letters over the folded text.
-	flags := prescan(text)
+	flags := n.prescan(text)
 	base := n.views[0]
 	reshaped := false
 	switch {
@@ -155,7 +172,7 @@ func (n *normalizer) run(text string) []View {
 		n.f.keepCase = true
 		if ct, changed := n.f.fold(text); changed {
 			clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
-			root = item{raw: clean, flags: prescan(ct)}
+			root = item{raw: clean, flags: n.prescan(ct)}
 		}
 		n.f.keepCase = false
 	}

@@ -239,7 +239,7 @@ func prescan(s string) scanFlags {
 				b64Mixed = true
 			}
 		}
-		if k&pSep == 0 {
+		if k&pSep == 0 && c != '@' && c != '$' && c != '!' {
 			sepOnly = false
 		}
 		if k&pSpecial != 0 {
@@ -268,6 +268,7 @@ func prescan(s string) scanFlags {
 				after := i+1 < n && pclass[s[i+1]]&pAlnum != 0
 				if before || after {
 					f |= fLeet
+					sepOnly = false
 				} else {
 					// A lone leet character can be a spaced letter.
 					if lastUnit >= 0 && sepOnly && i-lastUnit <= 3 {
