@@ -73,10 +73,10 @@ type normalizer struct {
 	// noPrescan runs every transform as if prescan had flagged it (tests
 	// use it to check that prescan never hides a view).
 	noPrescan bool
-	views  []View
-	budget int
-	f      folder
-	d      decoding
+	views     []View
+	budget    int
+	f         folder
+	d         decoding
 }
 
 // item is a text waiting for decoding.
