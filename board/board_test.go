@@ -87,6 +87,9 @@ func TestHaltAndResume(t *testing.T) {
 	default:
 	}
 	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "jailbreak found")
+	// A new release does not lift a halt: only a resume does.
+	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 48*time.Hour)), "alice", "bob"))
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "jailbreak found")
 	if err := f.b.Admit(ctx, "gpt-y", "/v1/chat/completions"); err != nil {
 		t.Fatal(err)
 	}
