@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/warden-safety/warden/audit/store"
 )
@@ -14,7 +15,8 @@ import (
 //
 //	GET /audit/checkpoint                          latest signed checkpoint (text/plain signed note)
 //	GET /audit/proof/inclusion?index=N[&size=M]    inclusion proof (JSON, InclusionProof)
-//	GET /audit/proof/inclusion?request_id=X[&size=M]
+//	GET /audit/proof/inclusion?request_id=X[&size=M]   (the request's first record;
+//	                                               header Audit-Record-Indexes lists all)
 //	GET /audit/proof/consistency?old=A[&new=B]     consistency proof (JSON, ConsistencyProof)
 //	GET /audit/records/N                           record N (JSON, Entry)
 //
@@ -57,6 +59,13 @@ func (r *Reader) Handler() http.Handler {
 				return
 			}
 			index = idx[0]
+			if len(idx) > 1 { // e.g. an input and an output record
+				parts := make([]string, len(idx))
+				for i, x := range idx {
+					parts[i] = strconv.FormatInt(x, 10)
+				}
+				w.Header().Set("Audit-Record-Indexes", strings.Join(parts, ","))
+			}
 		default:
 			badRequest(w, errors.New("missing index or request_id"))
 			return
