@@ -1,11 +1,15 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,7 +153,7 @@ func BenchmarkStreamFirstByte(b *testing.B) {
 			r := loadtest.Streams(context.Background(), loadtest.StreamConfig{URL: side.url + "/v1/chat/completions", Body: body,
 				Concurrent: 50, TextMarker: text})
 			if r.Failed > 0 {
-				b.Fatalf("%s: %d streams failed", side.name, r.Failed)
+				b.Fatalf("%s: %d streams failed: %v", side.name, r.Failed, r.Errors)
 			}
 			b.ReportMetric(float64(loadtest.Median(r.FirstByte))/1e6, side.name+"-first-byte-ms")
 			b.ReportMetric(float64(loadtest.Median(r.FirstText))/1e6, side.name+"-first-text-ms")
@@ -158,31 +162,125 @@ func BenchmarkStreamFirstByte(b *testing.B) {
 	}
 }
 
-// BenchmarkStreams1000 holds 1,000 streams open through the gateway at
-// once (each 200 words, one every 10 ms) and reports the process's resident
-// memory while they are all open. The process also runs the fake upstream
-// and the 1,000 clients, so this is an upper bound on the gateway's share.
+// TestMain lets the test binary run as a gateway child process (for
+// measuring the gateway's own memory, apart from the fake upstream and
+// the load generator): with WARDEN_BENCH_CHILD_UPSTREAM set it serves a
+// gateway in front of that URL, prints its address, and exits when its
+// standard input closes.
+func TestMain(m *testing.M) {
+	if up := os.Getenv("WARDEN_BENCH_CHILD_UPSTREAM"); up != "" {
+		if err := runChildGateway(up); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runChildGateway(upstream string) error {
+	lex, err := lexicon.New()
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(gateway.Config{Pipeline: detect.NewPipeline(lex, pii.New()), Upstreams: []gateway.Upstream{
+		{Name: "fake", Kind: gateway.KindCompatible, BaseURL: upstream, Models: []string{"fake-*"}}}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: gw}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Printf("ADDR %s\n", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
+	return srv.Close()
+}
+
+// startChildGateway runs the gateway in a child process and returns its
+// URL, its pid and a stop function.
+func startChildGateway(b *testing.B, upstream string) (string, int, func()) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "WARDEN_BENCH_CHILD_UPSTREAM="+upstream)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ADDR ") {
+		b.Fatalf("child gateway: %q %v", line, err)
+	}
+	return "http://" + strings.TrimSpace(strings.TrimPrefix(line, "ADDR ")), cmd.Process.Pid, func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	}
+}
+
+// procRSS reads VmRSS and VmHWM of a process in bytes.
+func procRSS(pid int) (rss, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = n << 10
+		case "VmHWM:":
+			peak = n << 10
+		}
+	}
+	return rss, peak
+}
+
+// BenchmarkStreams1000 holds 1,000 streams open at once through a gateway
+// running in its own process (each stream 100 words, one every 20 ms) and
+// reports that process's resident memory while they are all open and its
+// peak.
 func BenchmarkStreams1000(b *testing.B) {
 	n := envInt("WARDEN_BENCH_STREAMS", 1000)
-	answer := strings.Repeat("garden ", 200)
-	e := newBenchEnv(b, fakellm.Config{Responder: func(string) string { return answer }, ChunkDelay: 10 * time.Millisecond})
+	answer := strings.Repeat("garden ", 100)
+	fake := fakellm.New(fakellm.Config{Responder: func(string) string { return answer }, ChunkDelay: 20 * time.Millisecond})
+	fu, stop, err := fake.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	gwURL, pid, stopChild := startChildGateway(b, fu)
+	defer stopChild()
 	body := chat2KiB(true)
 	for b.Loop() {
-		base, _, _ := loadtest.RSS()
+		base, _ := procRSS(pid)
 		var rss int64
-		r := loadtest.Streams(context.Background(), loadtest.StreamConfig{URL: e.gwURL + "/v1/chat/completions", Body: body,
-			Concurrent: n, Timeout: 60 * time.Second, Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n + 8}},
+		r := loadtest.Streams(context.Background(), loadtest.StreamConfig{URL: gwURL + "/v1/chat/completions", Body: body,
+			Concurrent: n, Timeout: 90 * time.Second, Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n + 8}},
 			Sample: func() {
-				time.Sleep(500 * time.Millisecond)
-				rss, _, _ = loadtest.RSS()
+				time.Sleep(300 * time.Millisecond)
+				rss, _ = procRSS(pid)
 			}})
 		if r.Failed > 0 {
-			b.Fatalf("%d of %d streams failed", r.Failed, n)
+			b.Fatalf("%d of %d streams failed: %v", r.Failed, n, r.Errors)
 		}
-		_, peak, _ := loadtest.RSS()
-		b.ReportMetric(float64(base)/(1<<20), "rss-before-MB")
-		b.ReportMetric(float64(rss)/(1<<20), "rss-1000-open-MB")
-		b.ReportMetric(float64(peak)/(1<<20), "rss-peak-MB")
+		_, peak := procRSS(pid)
+		b.ReportMetric(float64(base)/(1<<20), "gateway-rss-idle-MB")
+		b.ReportMetric(float64(rss)/(1<<20), "gateway-rss-all-open-MB")
+		b.ReportMetric(float64(peak)/(1<<20), "gateway-rss-peak-MB")
+		b.ReportMetric(float64(loadtest.Median(r.FirstByte))/1e6, "first-byte-median-ms")
 		b.ReportMetric(float64(loadtest.Median(r.Total))/1e6, "stream-median-ms")
 	}
 }

@@ -131,7 +131,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 	w.Flush()
 
 	var p sse.Parser
-	buf := make([]byte, 8<<10)
+	buf := make([]byte, 4<<10)
 	for {
 		n, rerr := resp.Body.Read(buf)
 		idleTimer.Reset(up.StreamIdle)

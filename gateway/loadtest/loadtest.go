@@ -150,9 +150,11 @@ type StreamConfig struct {
 // StreamResult summarizes concurrent streams (sorted durations).
 type StreamResult struct {
 	OK, Failed int
-	FirstByte  []time.Duration // to the first body byte
-	FirstText  []time.Duration // to the first event with answer text
-	Total      []time.Duration
+	// Errors counts the failures by message.
+	Errors    map[string]int
+	FirstByte []time.Duration // to the first body byte
+	FirstText []time.Duration // to the first event with answer text
+	Total     []time.Duration
 }
 
 // Streams opens cfg.Concurrent streams together and reads them to the end.
@@ -167,6 +169,7 @@ func Streams(ctx context.Context, cfg StreamConfig) StreamResult {
 	defer cancel()
 	type one struct {
 		ok                bool
+		err               string
 		first, text, done time.Duration
 	}
 	out := make([]one, cfg.Concurrent)
@@ -182,12 +185,14 @@ func Streams(ctx context.Context, cfg StreamConfig) StreamResult {
 			defer markOpen()
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(cfg.Body))
 			if err != nil {
+				out[i].err = err.Error()
 				return
 			}
 			req.Header.Set("Content-Type", "application/json")
 			t0 := time.Now()
 			resp, err := cfg.Client.Do(req)
 			if err != nil {
+				out[i].err = err.Error()
 				return
 			}
 			defer resp.Body.Close()
@@ -204,6 +209,9 @@ func Streams(ctx context.Context, cfg StreamConfig) StreamResult {
 				}
 				if err != nil {
 					o.ok = err == io.EOF && resp.StatusCode == 200
+					if !o.ok {
+						o.err = fmt.Sprintf("status %d: %v", resp.StatusCode, err)
+					}
 					break
 				}
 			}
@@ -217,9 +225,11 @@ func Streams(ctx context.Context, cfg StreamConfig) StreamResult {
 	}
 	wg.Wait()
 	var r StreamResult
+	r.Errors = map[string]int{}
 	for _, o := range out {
 		if !o.ok {
 			r.Failed++
+			r.Errors[o.err]++
 			continue
 		}
 		r.OK++
