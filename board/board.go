@@ -2,6 +2,8 @@ package board
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +41,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Replica names this process's token totals in the store (a random ID
+	// per Open when empty, so every run keeps its own totals).
+	Replica string
 	// SyncInterval is how often the board re-reads the store even without
 	// a notification and audits expiries (default 30s).
 	SyncInterval time.Duration
@@ -69,8 +74,9 @@ type Board struct {
 	subs    map[[2]string]chan struct{}
 	noted   map[string]bool // release digests whose expiry was audited
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // Open loads the charter and every accepted statement from the store,
@@ -121,7 +127,16 @@ func Open(ctx context.Context, cfg Config) (*Board, error) {
 	if cfg.Deployment != "" && cfg.Deployment != b.st.charter.Deployment {
 		return fail(fmt.Errorf("open board: the charter is for deployment %q, not %q", b.st.charter.Deployment, cfg.Deployment))
 	}
-	b.meter = newMeter(b)
+	replica := cfg.Replica
+	if replica == "" {
+		var rb [8]byte
+		rand.Read(rb[:])
+		replica = hex.EncodeToString(rb[:])
+	}
+	b.meter = newMeter(b, replica)
+	if err := b.meter.flush(ctx); err != nil {
+		return fail(fmt.Errorf("open board: meter: %w", err))
+	}
 	b.onChange = cfg.OnChange // not for the statements loaded by Open
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel, b.done = cancel, make(chan struct{})
@@ -133,14 +148,23 @@ func Open(ctx context.Context, cfg Config) (*Board, error) {
 	return b, nil
 }
 
-// Close stops following the store (and closes it if Open created it).
+// Close saves the token totals, stops following the store (and closes it
+// if Open created it).
 func (b *Board) Close() error {
-	b.cancel()
-	<-b.done
-	if b.owns {
-		return b.store.Close()
-	}
-	return nil
+	var err error
+	b.closeOnce.Do(func() {
+		b.cancel()
+		<-b.done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if ferr := b.meter.flush(ctx); ferr != nil {
+			b.log.Warn("board: save token totals", "err", ferr)
+		}
+		if b.owns {
+			err = b.store.Close()
+		}
+	})
+	return err
 }
 
 func (b *Board) follow(ctx context.Context, interval time.Duration) {
@@ -159,6 +183,9 @@ func (b *Board) follow(ctx context.Context, interval time.Duration) {
 			}
 		case <-t.C:
 			b.noteExpiries(ctx)
+			if err := b.meter.flush(ctx); err != nil && ctx.Err() == nil {
+				b.log.Warn("board: save token totals", "err", err)
+			}
 		}
 		if err := b.sync(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("board sync failed", "err", err)

@@ -468,3 +468,23 @@ func TestAppendAfterAnotherWriter(t *testing.T) {
 		t.Fatalf("history %+v", h)
 	}
 }
+
+// Token totals survive a restart: restarting a replica does not reset a
+// commitment's measurement.
+func TestMeterSurvivesRestart(t *testing.T) {
+	f := newFixture(t, 2, "alice", "bob", "carol")
+	f.b.AddTokens("gpt-x", "served", 900, 0)
+	f.b.AddTokens("guard", "guard", 50, 0)
+	if err := f.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b2 := f.open(f.dir)
+	b2.AddTokens("guard", "guard", 50, 0)
+	cr := b2.Meter().Commitments()
+	if len(cr) != 1 || cr[0].TotalTokens != 1000 || cr[0].KindTokens != 100 || cr[0].Met {
+		t.Fatalf("after restart: %+v", cr)
+	}
+	if own := b2.Meter().Tokens(); len(own) != 1 || own[0].Prompt != 50 {
+		t.Fatalf("this process's own counts: %+v", own)
+	}
+}

@@ -39,7 +39,7 @@ func (b *Board) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"history": b.History()})
 	})
 	mux.HandleFunc("GET /board/commitments", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, CommitmentsResponse{Commitments: b.meter.Commitments(), Tokens: b.meter.Tokens()})
+		writeJSON(w, http.StatusOK, CommitmentsResponse{Commitments: b.meter.Commitments(), Tokens: b.meter.Totals()})
 	})
 	mux.HandleFunc("GET /board/admit", func(w http.ResponseWriter, r *http.Request) {
 		model, route := r.URL.Query().Get("model"), r.URL.Query().Get("route")

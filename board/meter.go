@@ -1,29 +1,69 @@
 package board
 
 import (
+	"context"
 	"sort"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// MeterStore is implemented by stores that keep token totals, so that
+// commitments are measured over every replica and across restarts (a
+// restart must not reset a broken promise). FileStore and PGStore
+// implement it.
+type MeterStore interface {
+	// SaveMeter replaces the totals of one replica (one process run).
+	SaveMeter(ctx context.Context, replica string, counts []TokenCount) error
+	// LoadMeter returns the totals of every replica but exclude, summed
+	// per model and kind.
+	LoadMeter(ctx context.Context, exclude string) ([]TokenCount, error)
+}
+
 // Meter counts model tokens per model and kind of use ("served" for client
 // traffic, "guard" for guard-model checks, "eval" for safety evaluations)
 // and measures the charter's commitments against them. It implements the
-// gateway's Meter. Counts live in memory since the process started: across
-// replicas, sum the Prometheus counters.
+// gateway's Meter. This process's counts are saved to the store (when it
+// is a MeterStore) at every periodic sync and on Close; commitments are
+// measured over the saved totals of all replicas and runs plus this
+// process's live counts.
 type Meter struct {
-	b  *Board
-	mu sync.Mutex
-	// tokens[model][kind] = {prompt, completion}
+	b       *Board
+	replica string
+	mu      sync.Mutex
+	// tokens[model][kind] = {prompt, completion}, this process only
 	tokens map[string]map[string]*[2]int64
+	// base is the other replicas' and earlier runs' totals, as of the
+	// last load.
+	base []TokenCount
 	// invalid counts calls with an unknown kind or negative counts
 	// (refused, not metered).
 	invalid int64
 }
 
-func newMeter(b *Board) *Meter {
-	return &Meter{b: b, tokens: map[string]map[string]*[2]int64{}}
+func newMeter(b *Board, replica string) *Meter {
+	return &Meter{b: b, replica: replica, tokens: map[string]map[string]*[2]int64{}}
+}
+
+// flush saves this process's totals and reloads everyone else's.
+func (m *Meter) flush(ctx context.Context) error {
+	ms, ok := m.b.store.(MeterStore)
+	if !ok {
+		return nil
+	}
+	if own := m.Tokens(); len(own) > 0 {
+		if err := ms.SaveMeter(ctx, m.replica, own); err != nil {
+			return err
+		}
+	}
+	base, err := ms.LoadMeter(ctx, m.replica)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.base = base
+	m.mu.Unlock()
+	return nil
 }
 
 // AddTokens adds prompt and completion tokens used by model for kind. An
@@ -75,7 +115,50 @@ type TokenCount struct {
 	Completion int64  `json:"completion"`
 }
 
-// Tokens returns the metered counts sorted by model and kind.
+// Totals returns the counts of every replica and run (as of the last
+// periodic sync) plus this process's live counts, sorted by model and kind.
+func (m *Meter) Totals() []TokenCount {
+	own := m.Tokens()
+	m.mu.Lock()
+	base := m.base
+	m.mu.Unlock()
+	return sumCounts(base, own)
+}
+
+// sumCounts adds token counts per model and kind, sorted.
+func sumCounts(lists ...[]TokenCount) []TokenCount {
+	type key struct{ model, kind string }
+	sum := map[key]*TokenCount{}
+	var out []TokenCount
+	for _, l := range lists {
+		for _, c := range l {
+			k := key{c.Model, c.Kind}
+			if t := sum[k]; t != nil {
+				t.Prompt += c.Prompt
+				t.Completion += c.Completion
+				continue
+			}
+			cc := c
+			sum[k] = &cc
+		}
+	}
+	for _, t := range sum {
+		out = append(out, *t)
+	}
+	sortCounts(out)
+	return out
+}
+
+func sortCounts(out []TokenCount) {
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Model != out[j].Model {
+			return out[i].Model < out[j].Model
+		}
+		return out[i].Kind < out[j].Kind
+	})
+}
+
+// Tokens returns this process's metered counts sorted by model and kind.
 func (m *Meter) Tokens() []TokenCount {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -85,12 +168,7 @@ func (m *Meter) Tokens() []TokenCount {
 			out = append(out, TokenCount{Model: model, Kind: kind, Prompt: c[0], Completion: c[1]})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Model != out[j].Model {
-			return out[i].Model < out[j].Model
-		}
-		return out[i].Kind < out[j].Kind
-	})
+	sortCounts(out)
 	return out
 }
 
@@ -99,7 +177,7 @@ func (m *Meter) Commitments() []CommitmentReport {
 	c, _ := m.b.Charter()
 	perKind := map[string]int64{}
 	var total int64
-	for _, t := range m.Tokens() {
+	for _, t := range m.Totals() {
 		n := t.Prompt + t.Completion
 		perKind[t.Kind] += n
 		total += n
@@ -120,10 +198,10 @@ func (m *Meter) Commitments() []CommitmentReport {
 }
 
 var (
-	descTokens    = prometheus.NewDesc("warden_board_tokens_total", "Model tokens metered by the board, by model, kind of use (served, guard, eval) and direction (prompt, completion).", []string{"model", "kind", "direction"}, nil)
+	descTokens    = prometheus.NewDesc("warden_board_tokens_total", "Model tokens metered by this process, by model, kind of use (served, guard, eval) and direction (prompt, completion).", []string{"model", "kind", "direction"}, nil)
 	descInvalid   = prometheus.NewDesc("warden_board_meter_invalid_total", "AddTokens calls refused for an unknown kind or a negative count.", nil, nil)
 	descPromised  = prometheus.NewDesc("warden_board_commitment_promised_ratio", "Share of model tokens the charter promises to the commitment's kinds.", []string{"commitment"}, nil)
-	descMeasured  = prometheus.NewDesc("warden_board_commitment_measured_ratio", "Share of model tokens measured for the commitment's kinds since start.", []string{"commitment"}, nil)
+	descMeasured  = prometheus.NewDesc("warden_board_commitment_measured_ratio", "Share of model tokens measured for the commitment's kinds, over every replica and run (saved totals plus this process's live counts).", []string{"commitment"}, nil)
 	descMet       = prometheus.NewDesc("warden_board_commitment_met", "1 if the measured share meets the promise, else 0.", []string{"commitment"}, nil)
 	descCharter   = prometheus.NewDesc("warden_board_charter_version", "Version of the charter in force.", []string{"deployment"}, nil)
 	descExpiry    = prometheus.NewDesc("warden_board_charter_expiry_timestamp_seconds", "When the charter in force expires (Unix seconds).", nil, nil)

@@ -105,6 +105,23 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	}
 	waitFor(t, time.Second, func() bool { return a.Admit(ctx, "gpt-x", "/v1/chat/completions") == nil })
 
+	// Token totals of both replicas add up once saved.
+	a.AddTokens("gpt-x", "served", 800, 0)
+	b.AddTokens("guard", "guard", 200, 0)
+	if err := a.Close(); err != nil { // saves a's totals; reopen a
+		t.Fatal(err)
+	}
+	a = openOn(t, f, pgStore(t, dsn, prefix))
+	f.b = a
+	if cr := a.Meter().Commitments(); cr[0].TotalTokens != 800 {
+		t.Fatalf("a after restart: %+v", cr)
+	}
+	b.Close()
+	b = openOn(t, f, pgStore(t, dsn, prefix))
+	if cr := b.Meter().Commitments(); cr[0].TotalTokens != 1000 || cr[0].Measured != 0.2 || !cr[0].Met {
+		t.Fatalf("both replicas' totals: %+v", cr)
+	}
+
 	// Both replicas race to halt the same scope with the same version:
 	// exactly one wins, the other is refused as stale.
 	h1 := f.propose(haltStmt("*", "race one"))

@@ -21,6 +21,7 @@ import (
 //
 //	PREFIXboard_statements(seq, subject, version, digest, envelope, accepted_at), unique (subject, version)
 //	PREFIXboard_pending(digest, envelope, updated_at)
+//	PREFIXboard_meter(replica, model, kind, prompt, completion), the token totals of each run
 //
 // and the notification channel PREFIXboard.
 type PGStore struct {
@@ -72,6 +73,15 @@ CREATE TABLE IF NOT EXISTS %[1]sboard_pending (
 	digest     text PRIMARY KEY,
 	envelope   jsonb       NOT NULL,
 	updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS %[1]sboard_meter (
+	replica    text   NOT NULL,
+	model      text   NOT NULL,
+	kind       text   NOT NULL,
+	prompt     bigint NOT NULL,
+	completion bigint NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (replica, model, kind)
 );`, prefix)
 	// Concurrent CREATE TABLE IF NOT EXISTS can race on the catalog; an
 	// advisory lock serializes replicas starting together.
@@ -265,6 +275,41 @@ func (s *PGStore) Close() error {
 
 // Drop removes the store's tables (used by tests to clean up).
 func (s *PGStore) Drop(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %[1]sboard_statements, %[1]sboard_pending`, s.prefix))
+	_, err := s.pool.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %[1]sboard_statements, %[1]sboard_pending, %[1]sboard_meter`, s.prefix))
 	return err
+}
+
+var _ MeterStore = (*PGStore)(nil)
+
+// SaveMeter implements MeterStore.
+func (s *PGStore) SaveMeter(ctx context.Context, replica string, counts []TokenCount) error {
+	batch := &pgx.Batch{}
+	q := fmt.Sprintf(`INSERT INTO %sboard_meter (replica, model, kind, prompt, completion) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (replica, model, kind) DO UPDATE SET prompt = EXCLUDED.prompt, completion = EXCLUDED.completion, updated_at = now()`, s.prefix)
+	for _, c := range counts {
+		batch.Queue(q, replica, c.Model, c.Kind, c.Prompt, c.Completion)
+	}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("postgres store: save meter: %w", err)
+	}
+	return nil
+}
+
+// LoadMeter implements MeterStore.
+func (s *PGStore) LoadMeter(ctx context.Context, exclude string) ([]TokenCount, error) {
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT model, kind, sum(prompt)::bigint, sum(completion)::bigint FROM %sboard_meter
+		WHERE replica <> $1 GROUP BY model, kind ORDER BY model, kind`, s.prefix), exclude)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: load meter: %w", err)
+	}
+	defer rows.Close()
+	var out []TokenCount
+	for rows.Next() {
+		var c TokenCount
+		if err := rows.Scan(&c.Model, &c.Kind, &c.Prompt, &c.Completion); err != nil {
+			return nil, fmt.Errorf("postgres store: load meter: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

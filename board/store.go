@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,3 +270,67 @@ func (s *FileStore) Watch(ctx context.Context) <-chan struct{} {
 
 // Close implements Store.
 func (s *FileStore) Close() error { return nil }
+
+var _ MeterStore = (*FileStore)(nil)
+
+var replicaRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// SaveMeter implements MeterStore: meter/<replica>.json.
+func (s *FileStore) SaveMeter(ctx context.Context, replica string, counts []TokenCount) error {
+	if !replicaRE.MatchString(replica) {
+		return fmt.Errorf("file store: replica name %q", replica)
+	}
+	dir := filepath.Join(s.dir, "meter")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	b, err := json.Marshal(counts)
+	if err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("file store: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, replica+".json")); err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	return nil
+}
+
+// LoadMeter implements MeterStore.
+func (s *FileStore) LoadMeter(ctx context.Context, exclude string) ([]TokenCount, error) {
+	dir := filepath.Join(s.dir, "meter")
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file store: %w", err)
+	}
+	var lists [][]TokenCount
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") || name == exclude {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, de.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("file store: %w", err)
+		}
+		var l []TokenCount
+		if err := json.Unmarshal(b, &l); err != nil {
+			return nil, fmt.Errorf("file store: meter %s: %w", de.Name(), err)
+		}
+		lists = append(lists, l)
+	}
+	return sumCounts(lists...), nil
+}

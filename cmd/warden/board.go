@@ -156,7 +156,7 @@ func (l boardLocal) History(ctx context.Context) ([]board.HistoryEntry, error) {
 	return l.b.History(), nil
 }
 func (l boardLocal) Commitments(ctx context.Context) (board.CommitmentsResponse, error) {
-	return board.CommitmentsResponse{Commitments: l.b.Meter().Commitments(), Tokens: l.b.Meter().Tokens()}, nil
+	return board.CommitmentsResponse{Commitments: l.b.Meter().Commitments(), Tokens: l.b.Meter().Totals()}, nil
 }
 func (l boardLocal) Admit(ctx context.Context, model, route string) (board.AdmitResponse, error) {
 	ar := board.AdmitResponse{Model: model, Route: route, Admitted: true}
@@ -947,8 +947,9 @@ in force and how many signatures it still needs.`, run: boardStatus}
 	boardSubs["history"] = &boardSub{usage: "the chain of accepted statements", help: `Usage: warden board history [--server URL | --postgres DSN | --dir DIR] [--json]`, run: boardHistory}
 	boardSubs["commitments"] = &boardSub{usage: "commitments, promised against measured", help: `Usage: warden board commitments [--server URL | --postgres DSN | --dir DIR] [--json]
 
-Measured shares come from the server's token meter (since its start); with
---dir or --postgres only the promises are known.`, run: boardCommitments}
+Measured shares add up the token totals every replica and run saved to the
+board's store (every 30 s and on shutdown) and, with --server, the server's
+live counts.`, run: boardCommitments}
 	boardSubs["admit"] = &boardSub{usage: "would a request for a model be admitted now?", help: `Usage: warden board admit --model M [--route R] [--server URL | --postgres DSN | --dir DIR]
 
 Exit code 0 when admitted, 1 when refused (the reason is printed).`, run: boardAdmit}

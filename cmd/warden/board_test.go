@@ -274,8 +274,17 @@ func TestBoardCLICharterRotation(t *testing.T) {
 	if code, out := runBoardCmd(t, vars, "submit", "c2.json"); code != 0 {
 		t.Fatalf("%d %s", code, out)
 	}
+	// Tokens metered by a server on this data directory, saved on close,
+	// are measured by the CLI.
+	b, err := board.Open(context.Background(), board.Config{Dir: filepath.Join("data", "board")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.AddTokens("gpt-x", "served", 700, 100)
+	b.AddTokens("lg", "guard", 200, 0)
+	b.Close()
 	code, out := runBoardCmd(t, vars, "commitments")
-	if code != 0 || !strings.Contains(out, "safety: promised at least 20.0%") {
+	if code != 0 || !strings.Contains(out, "safety: promised at least 20.0%") || !strings.Contains(out, "measured 20.0% (200 of 1000 tokens) — met") {
 		t.Fatalf("commitments after rotation: %d %s", code, out)
 	}
 	// carol is out: her halt alone is refused.
