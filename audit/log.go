@@ -39,8 +39,9 @@ type Log struct {
 
 	mu       sync.Mutex
 	lastErr  error // of the last commit; nil after a success
-	failures int64 // records that could not be written (async mode)
-	dropped  int64
+	failures int64 // acknowledged records that could not be written (async mode)
+
+	records, batches, commitErrors atomic.Int64
 }
 
 type pending struct {
@@ -219,6 +220,23 @@ func (l *Log) Status() string {
 	return fmt.Sprintf("audit: %s, synchronous: every record is durable before its decision is answered", l.cfg.Driver)
 }
 
+// Counters are the log's running totals since Open, for metrics.
+type Counters struct {
+	Records      int64 // records committed by this process
+	Batches      int64 // transactions that committed them (group commits)
+	CommitErrors int64 // failed commits
+	Lost         int64 // async mode: acknowledged records given up at Close
+	Queued       int   // records waiting for the writer now
+}
+
+// Counters returns the running totals.
+func (l *Log) Counters() Counters {
+	l.mu.Lock()
+	lost := l.failures
+	l.mu.Unlock()
+	return Counters{Records: l.records.Load(), Batches: l.batches.Load(), CommitErrors: l.commitErrors.Load(), Lost: lost, Queued: len(l.queue)}
+}
+
 // Checkpoint issues a checkpoint now if records were added since the last
 // one, and returns the latest signed checkpoint.
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
@@ -360,8 +378,17 @@ func (l *Log) run() {
 		return nil
 	}
 
+	count := func(batch []*pending, err error) error {
+		if err == nil {
+			l.records.Add(int64(len(batch)))
+			l.batches.Add(1)
+		} else {
+			l.commitErrors.Add(1)
+		}
+		return err
+	}
 	deliver := func(batch []*pending) {
-		err := commit(batch)
+		err := count(batch, commit(batch))
 		target = l.inflight.Load()
 		if l.cfg.Async {
 			// These records were acknowledged: keep trying until the store
@@ -377,7 +404,7 @@ func (l *Log) run() {
 					closed = true
 				}
 				backoff = min(backoff*2, 5*time.Second)
-				if err = commit(batch); err != nil && closed {
+				if err = count(batch, commit(batch)); err != nil && closed {
 					l.mu.Lock()
 					l.failures += int64(len(batch))
 					l.mu.Unlock()

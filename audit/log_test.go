@@ -14,6 +14,9 @@ func TestAppendVerifyProve(t *testing.T) {
 		l := openLog(t, cfg)
 		appendN(t, l, 0, 237)
 		ctx := context.Background()
+		if c := l.Counters(); c.Records != 237 || c.Batches < 1 || c.Batches > 237 || c.CommitErrors != 0 {
+			t.Errorf("counters %+v", c)
+		}
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
