@@ -106,6 +106,10 @@ func New(ctx context.Context, st store.Store, signer note.Signer, verifier note.
 		st.Close()
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	if err := selfCheck(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	l := &Log{
 		Reader:  NewReader(st, verifier),
 		cfg:     cfg,
@@ -120,6 +124,39 @@ func New(ctx context.Context, st store.Store, signer note.Signer, verifier note.
 	}
 	go l.run()
 	return l, nil
+}
+
+// selfCheck refuses to extend a tree that no longer matches its own latest
+// checkpoint (the database was changed under the log): new records would
+// be built on altered history. It costs O(log n) hash reads.
+func selfCheck(ctx context.Context, st store.Store) error {
+	c, err := st.LatestCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	r := NewReader(st, nil) // the signature is checked by verify; keys may have been rotated
+	cp, err := r.parseNote(c.Note)
+	if err != nil {
+		return fmt.Errorf("audit: latest checkpoint (size %d): %w; run warden audit verify", c.Size, err)
+	}
+	h, err := st.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if cp.Size > h.Size {
+		return fmt.Errorf("audit: the latest checkpoint covers %d records but the log has %d: records were removed; run warden audit verify", cp.Size, h.Size)
+	}
+	root, err := tlog.TreeHash(cp.Size, r.hashReader(ctx))
+	if err != nil {
+		return fmt.Errorf("audit: tree hash at %d: %w; run warden audit verify", cp.Size, err)
+	}
+	if root != cp.Hash {
+		return fmt.Errorf("audit: the stored tree does not match its latest checkpoint (size %d): the database was changed; run warden audit verify", cp.Size)
+	}
+	return nil
 }
 
 // Record appends r to the log. The log applies its privacy mode first

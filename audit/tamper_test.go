@@ -189,3 +189,26 @@ func readFiles(t *testing.T, names ...string) map[string][]byte {
 	}
 	return out
 }
+
+// TestOpenRefusesAlteredTree: a log whose stored tree no longer matches its
+// latest checkpoint does not open for appending.
+func TestOpenRefusesAlteredTree(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		cfg := b.config(t)
+		cfg.CheckpointEvery = 10
+		l := openLog(t, cfg)
+		for i := range 40 {
+			if err := l.Record(context.Background(), decision(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Close()
+		// Record 39 holds the root of [32, 40); give it record 7's hashes
+		// (also four, so only the values are wrong).
+		b.exec(t, cfg, `UPDATE records SET hashes = (SELECT hashes FROM records WHERE idx = 7) WHERE idx = 39`)
+		_, err := audit.Open(context.Background(), cfg)
+		if err == nil || !strings.Contains(err.Error(), "does not match its latest checkpoint") {
+			t.Fatalf("opened an altered log: %v", err)
+		}
+	})
+}
