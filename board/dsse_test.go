@@ -2,8 +2,10 @@ package board_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/warden-safety/warden/board"
@@ -79,5 +81,29 @@ func FuzzParseKeyFile(f *testing.F) {
 		// the fuzzer stays fast.
 		board.ParseKeyFile(data, nil)
 		board.ParsePublicKey(data)
+	})
+}
+
+// FuzzSubmit feeds arbitrary envelopes to a board: nothing may panic, and
+// whatever is accepted must carry enough trustee signatures.
+func FuzzSubmit(f *testing.F) {
+	fx := newFixture(f, 2, "alice", "bob", "carol")
+	now := fx.clock.Now()
+	for _, s := range []*board.Statement{releaseStmt("m", now, time.Hour), haltStmt("*", "x"), policyStmt(sha("p"))} {
+		f.Add(fx.sign(fx.propose(s), "alice", "bob").Marshal())
+		f.Add(fx.sign(fx.propose(s), "carol").Marshal())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := board.ParseEnvelope(data)
+		if err != nil {
+			return
+		}
+		res, err := fx.b.Submit(context.Background(), e)
+		if err != nil {
+			return
+		}
+		if res.Status == "accepted" && len(res.Signers) == 0 {
+			t.Fatalf("accepted without signers: %+v", res)
+		}
 	})
 }
