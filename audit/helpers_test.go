@@ -181,3 +181,13 @@ func verify(t testing.TB, cfg audit.Config, opts audit.VerifyOptions) *audit.Ver
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+func copyFile(t testing.TB, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,8 +40,11 @@ Subcommands:
   tail [-n N] [--follow]            the last N records as JSON lines
   export --since TIME|INDEX         records from a time (RFC 3339) or index on, as JSON lines
   stats                             record and checkpoint counts
+  witness --url URL --key PUB --state FILE
+                                    check a served log from outside: fetch its checkpoint and
+                                    prove it extends the one saved in FILE, then save the new one
 
-Store flags (every subcommand but verify-proof):
+Store flags (every subcommand but verify-proof and witness):
   --data-dir DIR   data directory (default $WARDEN_DATA_DIR or "data")
   --db DB          SQLite file (default DATA-DIR/audit.db) or a postgres:// DSN
   --schema NAME    PostgreSQL schema of the log's tables
@@ -71,6 +75,7 @@ func runAudit(env *cliEnv, args []string) int {
 		"tail":         auditTail,
 		"export":       auditExport,
 		"stats":        auditStats,
+		"witness":      auditWitness,
 	}
 	run, ok := subs[args[0]]
 	if !ok {
@@ -476,3 +481,53 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func auditWitness(ctx context.Context, env *cliEnv, fs *flag.FlagSet, args []string) int {
+	base := fs.String("url", "", "base URL the log's HTTP endpoints are under (…/audit/checkpoint)")
+	key := fs.String("key", "", "the log's verifier (public) key file")
+	state := fs.String("state", "", "file holding the last checkpoint seen (created on first use)")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit for the check")
+	if code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	if *base == "" || *key == "" || *state == "" || fs.NArg() != 0 {
+		fmt.Fprintln(env.stderr, "warden audit witness: usage: warden audit witness --url URL --key PUB --state FILE")
+		return 2
+	}
+	v, err := audit.LoadVerifier(*key)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "warden audit witness:", err)
+		return 1
+	}
+	prev, err := os.ReadFile(*state)
+	if errors.Is(err, os.ErrNotExist) {
+		prev = nil
+	} else if err != nil {
+		fmt.Fprintln(env.stderr, "warden audit witness:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	cur, err := audit.Witness(ctx, &http.Client{}, *base, v, prev)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "warden audit witness:", err)
+		return 1
+	}
+	tmp := *state + ".tmp"
+	if err := os.WriteFile(tmp, cur, 0o644); err != nil {
+		fmt.Fprintln(env.stderr, "warden audit witness:", err)
+		return 1
+	}
+	if err := os.Rename(tmp, *state); err != nil {
+		fmt.Fprintln(env.stderr, "warden audit witness:", err)
+		return 1
+	}
+	cp, _ := audit.OpenCheckpoint(cur, v)
+	if prev == nil {
+		fmt.Fprintf(env.stdout, "ok: first checkpoint of %s saved: %d records\n", cp.Origin, cp.Size)
+	} else {
+		old, _ := audit.OpenCheckpoint(prev, v)
+		fmt.Fprintf(env.stdout, "ok: %s grew consistently from %d to %d records\n", cp.Origin, old.Size, cp.Size)
+	}
+	return 0
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +136,52 @@ func TestAuditCLI(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "audit", "verify", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(errs, "no audit database") {
 		t.Fatalf("missing db: %d %s", code, errs)
+	}
+}
+
+func TestAuditWitnessCLI(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCLI(t, "keygen", "--data-dir", dir, "--name", "w.test/audit"); code != 0 {
+		t.Fatal(errs)
+	}
+	ctx := context.Background()
+	l, err := audit.Open(ctx, audit.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: l.Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String()
+	state := filepath.Join(t.TempDir(), "seen.txt")
+	add := func(n int) {
+		for i := range n {
+			if err := l.Record(ctx, audit.Record{Kind: "decision", RequestID: fmt.Sprint(i), Action: "allow"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(3)
+	pub := filepath.Join(dir, "audit.pub")
+	if code, out, errs := runCLI(t, "audit", "witness", "--url", url, "--key", pub, "--state", state); code != 0 || !strings.Contains(out, "first checkpoint of w.test/audit saved: 3 records") {
+		t.Fatalf("witness first: %d %s %s", code, out, errs)
+	}
+	add(4)
+	if code, out, errs := runCLI(t, "audit", "witness", "--url", url, "--key", pub, "--state", state); code != 0 || !strings.Contains(out, "grew consistently from 3 to 7 records") {
+		t.Fatalf("witness second: %d %s %s", code, out, errs)
+	}
+	// A saved checkpoint from the future (another log) makes it fail.
+	other := t.TempDir()
+	runCLI(t, "keygen", "--data-dir", other, "--name", "w.test/audit")
+	if code, _, errs := runCLI(t, "audit", "witness", "--url", url, "--key", filepath.Join(other, "audit.pub"), "--state", state); code != 1 || !strings.Contains(errs, "witness") {
+		t.Fatalf("witness with a foreign key: %d %s", code, errs)
 	}
 }
