@@ -52,6 +52,7 @@ func runTrain(env *cliEnv, args []string) int {
 	unsafeW := fs.Float64("unsafe-weight", def.UnsafeWeight, "loss weight of unsafe examples")
 	augment := fs.Bool("augment", def.Augment, "also train on examples joined with other text (see package train)")
 	workers := fs.Int("workers", 0, "goroutines for feature extraction and scoring (0 = all cores)")
+	own := fs.Bool("own", true, "include the project's own examples (detect/classifier/data/own)")
 	dry := fs.Bool("dry-run", false, "train and report without writing a model file")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
@@ -74,7 +75,7 @@ func runTrain(env *cliEnv, args []string) int {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	set, err := data.Load(ctx, data.Options{Dir: *dir, Cap: *capRows})
+	set, err := data.Load(ctx, data.Options{Dir: *dir, Cap: *capRows, NoOwn: !*own})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warden train: %v\n", err)
 		return 1
@@ -143,8 +144,8 @@ func runTrain(env *cliEnv, args []string) int {
 		}
 		pi := r.ByCategory["prompt_injection"]
 		zh := r.ByLang["zh"]
-		summary := fmt.Sprintf("%s: unsafe F1 %.3f (P %.3f R %.3f) FPR %.3f, hard-negative FPR %.3f",
-			p.name, r.Unsafe.F1(), r.Unsafe.Precision(), r.Unsafe.Recall(), r.Unsafe.FPR(), r.HardNegatives.FPR())
+		summary := fmt.Sprintf("%s: unsafe F1 %.3f (P %.3f R %.3f) FPR %.3f AUPRC %.3f, hard-negative FPR %.3f",
+			p.name, r.Unsafe.F1(), r.Unsafe.Precision(), r.Unsafe.Recall(), r.Unsafe.FPR(), r.AP, r.HardNegatives.FPR())
 		if pi != nil {
 			summary += fmt.Sprintf(", prompt-injection F1 %.3f", pi.F1())
 		}

@@ -8,11 +8,16 @@
 // few punctuation marks; each token contributes hashed features: the token,
 // the bigram with the previous token, for words a skip-bigram with the token
 // two back (the verb–object pairs of "make … a bomb") and a 5-rune prefix,
-// for CJK characters the trigram ending there. The features' int8 embedding
-// rows are averaged over a window of tokens, passed through a ReLU hidden
-// layer, and read by sigmoid heads: "unsafe" plus one per hazard category.
-// Long texts are scored in overlapping windows and the maximum per head is
-// kept, so a harmful paragraph inside a long benign document is not diluted.
+// for CJK characters, the trigram ending there. Words mixing letters with
+// leetspeak digits are hashed as the letters they stand for. Training
+// averages the features' embeddings over a window of tokens and feeds the
+// average through a ReLU hidden layer to sigmoid heads: "unsafe" plus one
+// per hazard category. Because the average is linear, the shipped model
+// stores every embedding already projected through the hidden layer, as
+// int8: scoring a window is an int32 sum of table rows, one ReLU and a small
+// output layer. Long texts are scored in overlapping windows (256 tokens,
+// plus 32-token local windows) and the maximum per head is kept, so a
+// harmful paragraph inside a long benign document is not diluted.
 // Every head is Platt-calibrated on the dev split.
 //
 // The trained model is embedded in the binary (model/classifier.wcm); New

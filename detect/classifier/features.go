@@ -41,11 +41,23 @@ func mix(x uint64) uint64 {
 }
 
 func isCJK(r rune) bool {
-	if r < 0x2E80 {
+	switch {
+	case r < 0x2E80:
 		return false
+	case r >= 0x4E00 && r <= 0x9FFF, r >= 0x3400 && r <= 0x4DBF, r >= 0xAC00 && r <= 0xD7A3,
+		r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA:
+		// the common blocks, all Han, Hangul, Hiragana or Katakana:
+		// answered without a table search
+		return true
 	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
+}
+
+// caseless reports whether r is in a range without case distinctions
+// (CJK, kana, Hangul syllables), where lower-casing can be skipped.
+func caseless(r rune) bool {
+	return (r >= 0x3040 && r <= 0x9FFF) || (r >= 0xAC00 && r <= 0xD7AF)
 }
 
 // significant punctuation becomes tokens: question framing and the
@@ -63,19 +75,68 @@ const (
 	fnvPrime  = 1099511628211
 )
 
+// leetLetter maps the digits and symbols of leetspeak to the letters they
+// stand for (0 when c is not one of them).
+func leetLetter(c rune) rune {
+	switch c {
+	case '0':
+		return 'o'
+	case '1':
+		return 'i'
+	case '3':
+		return 'e'
+	case '4', '@':
+		return 'a'
+	case '5', '$':
+		return 's'
+	case '7':
+		return 't'
+	case '8':
+		return 'b'
+	case '9':
+		return 'g'
+	}
+	return 0
+}
+
 // tokenize appends the tokens of text to dst. Letters are lower-cased;
 // everything that is neither a letter, a digit nor significant
-// punctuation separates tokens. At most maxTokens tokens are produced
-// (0 = no limit).
+// punctuation separates tokens. A word that mixes letters with leetspeak
+// digits or symbols ("m4k3", "h@ck") is hashed as the letters they stand
+// for ("make", "hack"), and a lone "1" or "4" as "i" or "a", so
+// leetspeak reaches the same features in every view. At most maxTokens tokens are produced (0 = no limit).
 func tokenize(text string, dst []token, maxTokens int) []token {
-	var h, stem uint64
+	var h, hl, stem, steml uint64
+	var first rune
 	n := 0 // runes in the current word
 	inWord := false
+	letters, leet := false, false
+	start := func() {
+		inWord, h, hl, n, stem, steml = true, fnvOffset, fnvOffset, 0, 0, 0
+		letters, leet = false, false
+	}
+	push := func(r, l rune) {
+		h = (h ^ uint64(r)) * fnvPrime
+		hl = (hl ^ uint64(l)) * fnvPrime
+		if n == 0 {
+			first = r
+		}
+		n++
+		if n == 5 {
+			stem, steml = h, hl
+		}
+	}
 	flush := func() {
 		if inWord {
 			t := token{h: h, kind: kindWord}
+			st := stem
+			// "1" and "4" standing alone are read as the one-letter words
+			// "i" and "a" they stand for in leetspeak ("h0w d0 1 m4k3 4 b0mb").
+			if (letters && leet) || (n == 1 && (first == '1' || first == '4')) {
+				t.h, st = hl, steml
+			}
 			if n >= 6 {
-				t.stem = stem
+				t.stem = st
 			}
 			dst = append(dst, t)
 			inWord = false
@@ -95,38 +156,44 @@ func tokenize(text string, dst []token, maxTokens int) []token {
 			}
 		} else {
 			r, size = utf8.DecodeRuneInString(text[i:])
-			r = unicode.ToLower(r)
+			if !caseless(r) {
+				r = unicode.ToLower(r)
+			}
 		}
 		i += size
 		switch {
-		case r < utf8.RuneSelf && (('a' <= r && r <= 'z') || ('0' <= r && r <= '9') || r == '\''):
-			if r == '\'' {
-				// apostrophes join contractions ("don't") but never
-				// start a word
-				if !inWord {
-					continue
-				}
-			}
+		case r < utf8.RuneSelf && 'a' <= r && r <= 'z':
 			if !inWord {
-				inWord, h, n, stem = true, fnvOffset, 0, 0
+				start()
 			}
-			h = (h ^ uint64(r)) * fnvPrime
-			n++
-			if n == 5 {
-				stem = h
+			letters = true
+			push(r, r)
+		case r < utf8.RuneSelf && (('0' <= r && r <= '9') || r == '@' || r == '$'):
+			if !inWord {
+				start()
+			}
+			l := leetLetter(r)
+			if l != 0 {
+				leet = true
+			} else {
+				l = r
+			}
+			push(r, l)
+		case r == '\'':
+			// apostrophes join contractions ("don't") but never start a
+			// word
+			if inWord {
+				push(r, r)
 			}
 		case r >= utf8.RuneSelf && isCJK(r):
 			flush()
 			dst = append(dst, token{h: mix(uint64(r) ^ 0x5bd1e995), kind: kindCJK})
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
 			if !inWord {
-				inWord, h, n, stem = true, fnvOffset, 0, 0
+				start()
 			}
-			h = (h ^ uint64(r)) * fnvPrime
-			n++
-			if n == 5 {
-				stem = h
-			}
+			letters = letters || unicode.IsLetter(r)
+			push(r, r)
 		case isSignificantPunct(r):
 			flush()
 			if r == '？' {

@@ -15,18 +15,18 @@ import (
 // The model file format (all integers little-endian):
 //
 //	magic    [8]byte  "WRDNCLF\x00"
-//	version  uint32   1
+//	version  uint32   2
 //	metaLen  uint32   length of the JSON metadata
-//	meta     []byte   JSON: config, embedding scale, calibration, info
-//	emb      []int8   Buckets × Dim
-//	w1, b1   []float32 Hidden × Dim, Hidden
+//	meta     []byte   JSON: config, table scale, calibration, info
+//	table    []int8   Buckets × inner (inner = Hidden, or Dim without one)
+//	b1       []float32 Hidden
 //	w2, b2   []float32 heads × inner, heads
 //	sum      [32]byte SHA-256 of every byte before it
 //
 // The file is read whole, its checksum verified, and every size checked
 // against the config before anything is allocated from it.
 const (
-	formatVersion = 1
+	formatVersion = 2
 	maxModelBytes = 256 << 20
 	maxMetaBytes  = 1 << 20
 )
@@ -36,7 +36,7 @@ var magic = [8]byte{'W', 'R', 'D', 'N', 'C', 'L', 'F', 0}
 // meta is the JSON header.
 type meta struct {
 	Config   Config         `json:"config"`
-	EmbScale float32        `json:"emb_scale"`
+	TabScale float32        `json:"table_scale"`
 	Cal      []Platt        `json:"calibration"`
 	Info     map[string]any `json:"info,omitempty"`
 }
@@ -53,21 +53,21 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 
 // MarshalBinary encodes the model.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	mt, err := json.Marshal(meta{Config: m.cfg, EmbScale: m.embScale, Cal: m.cal, Info: m.info})
+	mt, err := json.Marshal(meta{Config: m.cfg, TabScale: m.tabScale, Cal: m.cal, Info: m.info})
 	if err != nil {
 		return nil, fmt.Errorf("encode model: %w", err)
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(m.emb) + 4*(len(m.w1)+len(m.w2)) + len(mt) + 64)
+	buf.Grow(len(m.tab) + 4*(len(m.b1)+len(m.w2)+len(m.b2)) + len(mt) + 64)
 	buf.Write(magic[:])
 	le := binary.LittleEndian
 	buf.Write(le.AppendUint32(nil, formatVersion))
 	buf.Write(le.AppendUint32(nil, uint32(len(mt))))
 	buf.Write(mt)
-	for _, v := range m.emb {
+	for _, v := range m.tab {
 		buf.WriteByte(byte(v))
 	}
-	for _, s := range [][]float32{m.w1, m.b1, m.w2, m.b2} {
+	for _, s := range [][]float32{m.b1, m.w2, m.b2} {
 		for _, v := range s {
 			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
 		}
@@ -124,8 +124,8 @@ func decodeModel(b []byte) (*Model, error) {
 	if err := c.Validate(); err != nil {
 		return nil, formatErr("config: %v", err)
 	}
-	if !(mt.EmbScale > 0) || math.IsInf(float64(mt.EmbScale), 0) {
-		return nil, formatErr("embedding scale %v", mt.EmbScale)
+	if !(mt.TabScale > 0) || math.IsInf(float64(mt.TabScale), 0) {
+		return nil, formatErr("table scale %v", mt.TabScale)
 	}
 	nh := len(c.Heads)
 	if len(mt.Cal) != nh {
@@ -136,19 +136,19 @@ func decodeModel(b []byte) (*Model, error) {
 			return nil, formatErr("calibration is not finite")
 		}
 	}
-	nEmb := c.Buckets() * c.Dim
-	nW1, nB1 := c.Hidden*c.Dim, c.Hidden
+	nTab := c.Buckets() * c.inner()
+	nB1 := c.Hidden
 	nW2, nB2 := nh*c.inner(), nh
 	payload := body[16+ml:]
-	if len(payload) != nEmb+4*(nW1+nB1+nW2+nB2) {
-		return nil, formatErr("payload is %d bytes, config needs %d", len(payload), nEmb+4*(nW1+nB1+nW2+nB2))
+	if len(payload) != nTab+4*(nB1+nW2+nB2) {
+		return nil, formatErr("payload is %d bytes, config needs %d", len(payload), nTab+4*(nB1+nW2+nB2))
 	}
-	m := &Model{cfg: c, embScale: mt.EmbScale, cal: mt.Cal, info: mt.Info, size: len(b)}
-	m.emb = make([]int8, nEmb)
-	for i := range m.emb {
-		m.emb[i] = int8(payload[i])
+	m := &Model{cfg: c, tabScale: mt.TabScale, cal: mt.Cal, info: mt.Info, size: len(b)}
+	m.tab = make([]int8, nTab)
+	for i := range m.tab {
+		m.tab[i] = int8(payload[i])
 	}
-	off := nEmb
+	off := nTab
 	read := func(n int) ([]float32, error) {
 		out := make([]float32, n)
 		for i := range out {
@@ -162,9 +162,6 @@ func decodeModel(b []byte) (*Model, error) {
 		return out, nil
 	}
 	var err error
-	if m.w1, err = read(nW1); err != nil {
-		return nil, err
-	}
 	if m.b1, err = read(nB1); err != nil {
 		return nil, err
 	}

@@ -112,10 +112,15 @@ type Weights struct {
 // Model is a quantized classifier ready for inference. It is immutable
 // and safe for concurrent use.
 type Model struct {
-	cfg      Config
-	embScale float32
-	emb      []int8
-	w1, b1   []float32
+	cfg Config
+	// tab holds one int8 row of width inner() per bucket: the feature's
+	// embedding already multiplied by the hidden layer's weights (the
+	// hidden layer is linear before its ReLU, so the average of projected
+	// rows equals the projection of the average). Inference never
+	// multiplies by W1.
+	tabScale float32
+	tab      []int8
+	b1       []float32
 	w2, b2   []float32
 	cal      []Platt
 	heads    []hazard.Category // heads[0] == "" (unsafe)
@@ -141,9 +146,11 @@ func (m *Model) Info() map[string]any { return m.info }
 // Calibration returns the per-head Platt parameters.
 func (m *Model) Calibration() []Platt { return append([]Platt(nil), m.cal...) }
 
-// Quantize turns trained weights into a Model: embeddings become int8 with
-// one symmetric scale for the table (so window sums accumulate in int32),
-// the small dense layers stay float32.
+// Quantize turns trained weights into a Model. With a hidden layer, each
+// embedding row is first projected through W1 (so the table's width is
+// the hidden width and inference skips the matrix product); the table then
+// becomes int8 with one symmetric scale, so window sums accumulate exactly
+// in int32. The small output layer stays float32.
 func Quantize(w *Weights) (*Model, error) {
 	c := w.Config
 	if err := c.Validate(); err != nil {
@@ -154,8 +161,25 @@ func Quantize(w *Weights) (*Model, error) {
 		len(w.W2) != nh*c.inner() || len(w.B2) != nh {
 		return nil, fmt.Errorf("quantize: weight sizes do not match the config")
 	}
+	in := c.inner()
+	tab := w.Emb
+	if c.Hidden > 0 {
+		tab = make([]float32, c.Buckets()*in)
+		for b := 0; b < c.Buckets(); b++ {
+			e := w.Emb[b*c.Dim : (b+1)*c.Dim]
+			out := tab[b*in : (b+1)*in]
+			for k := 0; k < in; k++ {
+				row := w.W1[k*c.Dim : (k+1)*c.Dim]
+				var acc float32
+				for j, v := range row {
+					acc += v * e[j]
+				}
+				out[k] = acc
+			}
+		}
+	}
 	var maxAbs float64
-	for _, v := range w.Emb {
+	for _, v := range tab {
 		if a := math.Abs(float64(v)); a > maxAbs {
 			maxAbs = a
 		}
@@ -164,8 +188,8 @@ func Quantize(w *Weights) (*Model, error) {
 		maxAbs = 1
 	}
 	scale := float32(maxAbs / 127)
-	q := make([]int8, len(w.Emb))
-	for i, v := range w.Emb {
+	q := make([]int8, len(tab))
+	for i, v := range tab {
 		x := math.Round(float64(v) / float64(scale))
 		if x > 127 {
 			x = 127
@@ -181,8 +205,7 @@ func Quantize(w *Weights) (*Model, error) {
 			cal[i] = w.Cal[i]
 		}
 	}
-	m := &Model{cfg: c, embScale: scale, emb: q,
-		w1: clone(w.W1), b1: clone(w.B1), w2: clone(w.W2), b2: clone(w.B2), cal: cal, info: w.Info}
+	m := &Model{cfg: c, tabScale: scale, tab: q, b1: clone(w.B1), w2: clone(w.W2), b2: clone(w.B2), cal: cal, info: w.Info}
 	m.init()
 	return m, nil
 }
@@ -203,7 +226,7 @@ type scratch struct {
 	feats  []uint32
 	prefix []int32
 	counts []int32
-	h, z   []float32
+	h      []float32
 	logit  []float32
 }
 
@@ -212,8 +235,7 @@ func (m *Model) getScratch() *scratch {
 		return s
 	}
 	return &scratch{
-		h:     make([]float32, m.cfg.Dim),
-		z:     make([]float32, m.cfg.inner()),
+		h:     make([]float32, m.cfg.inner()),
 		logit: make([]float32, len(m.cfg.Heads)),
 	}
 }
@@ -226,10 +248,10 @@ const maxTokens = 1 << 17
 func (m *Model) logits(text string, out []float32) {
 	s := m.getScratch()
 	defer m.pool.Put(s)
-	d := m.cfg.Dim
+	d := m.cfg.inner()
 	s.toks = tokenize(text, s.toks[:0], maxTokens)
 	n := len(s.toks)
-	// prefix[i*d:(i+1)*d] is the int32 sum of the embedding rows of the
+	// prefix[i*d:(i+1)*d] is the int32 sum of the table rows of the
 	// features of tokens [0, i); counts[i] the number of those features.
 	need := (n + 1) * d
 	if cap(s.prefix) < need {
@@ -248,10 +270,17 @@ func (m *Model) logits(text string, out []float32) {
 		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
 		cur := prefix[(i+1)*d : (i+2)*d : (i+2)*d]
 		copy(cur, prefix[i*d:(i+1)*d])
-		for _, f := range s.feats {
-			row := m.emb[int(f)*d : int(f)*d+d : int(f)*d+d]
-			for j := range cur {
-				cur[j] += int32(row[j])
+		if d == 32 {
+			acc := (*[32]int32)(cur)
+			for _, f := range s.feats {
+				addRow32(acc, (*[32]int8)(m.tab[int(f)*32:]))
+			}
+		} else {
+			for _, f := range s.feats {
+				row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
+				for j := range cur {
+					cur[j] += int32(row[j])
+				}
 			}
 		}
 		counts[i+1] = counts[i] + int32(len(s.feats))
@@ -283,40 +312,47 @@ func (m *Model) slide(s *scratch, n, w, st int, out []float32) {
 	}
 }
 
+// addRow32 adds a 32-wide int8 row to a 32-wide int32 accumulator; the
+// fixed sizes let the compiler drop bounds checks and unroll.
+func addRow32(acc *[32]int32, row *[32]int8) {
+	for j := 0; j < 32; j += 8 {
+		acc[j] += int32(row[j])
+		acc[j+1] += int32(row[j+1])
+		acc[j+2] += int32(row[j+2])
+		acc[j+3] += int32(row[j+3])
+		acc[j+4] += int32(row[j+4])
+		acc[j+5] += int32(row[j+5])
+		acc[j+6] += int32(row[j+6])
+		acc[j+7] += int32(row[j+7])
+	}
+}
+
 // window runs the network on tokens [a, b) and folds the logits into out
 // with max.
 func (m *Model) window(s *scratch, a, b int, out []float32) {
-	d := m.cfg.Dim
-	bosRow := m.emb[int(m.bos)*d : int(m.bos)*d+d]
+	d := m.cfg.inner()
+	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
 	cnt := float32(s.counts[b]-s.counts[a]) + 1
-	inv := m.embScale / cnt
+	inv := m.tabScale / cnt
 	pa, pb := s.prefix[a*d:(a+1)*d], s.prefix[b*d:(b+1)*d]
-	h := s.h
-	for j := 0; j < d; j++ {
+	h := s.h[:d]
+	for j := range h {
 		h[j] = float32(pb[j]-pa[j]+int32(bosRow[j])) * inv
 	}
-	in := h
 	if m.cfg.Hidden > 0 {
-		z := s.z
-		for k := 0; k < m.cfg.Hidden; k++ {
-			row := m.w1[k*d : (k+1)*d]
-			acc := m.b1[k]
-			for j, v := range row {
-				acc += v * h[j]
+		for j := range h {
+			v := h[j] + m.b1[j]
+			if v < 0 {
+				v = 0
 			}
-			if acc < 0 {
-				acc = 0
-			}
-			z[k] = acc
+			h[j] = v
 		}
-		in = z
 	}
-	ni := len(in)
 	for k := range out {
-		row := m.w2[k*ni : (k+1)*ni]
+		row := m.w2[k*d : (k+1)*d]
 		acc := m.b2[k]
 		for j, v := range row {
-			acc += v * in[j]
+			acc += v * h[j]
 		}
 		if acc > out[k] {
 			out[k] = acc

@@ -2,6 +2,7 @@ package data
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/warden-safety/warden/hazard"
 )
@@ -184,7 +185,11 @@ var adapters = []adapter{
 			case "JailbreakChat", "PAIR", "adaptive_random_search":
 				pc = append(append([]hazard.Category{}, c...), cInject)
 			}
-			out = append(out, unsafeEx(str(r, "prompt"), "en", pc...))
+			// When an attack leaves the goal as it is, the "prompt" is just
+			// the harmful request: it is not an injection.
+			if pr := str(r, "prompt"); strings.TrimSpace(pr) != strings.TrimSpace(str(r, "goal")) {
+				out = append(out, unsafeEx(pr, "en", pc...))
+			}
 			resp := str(r, "response")
 			if r["jailbroken"] == true {
 				out = append(out, unsafeEx(resp, "en", c...))
@@ -231,6 +236,13 @@ var adapters = []adapter{
 			for _, r := range rows {
 				t := r["text"]
 				if r["label"] == "1" {
+					// "control" and "model_fingerprinting" rows are
+					// ordinary questions ("Explain what recursion is",
+					// "Which inference framework are you running on?"):
+					// not injections, not used.
+					if c := r["category"]; c == "control" || c == "model_fingerprinting" {
+						continue
+					}
 					out = append(out, unsafeEx(t, DetectLang(t), cInject))
 				} else if r["label"] == "0" {
 					out = append(out, safeEx(t, DetectLang(t)))

@@ -110,6 +110,17 @@ func TestDedupeDropsConflicts(t *testing.T) {
 	}
 }
 
+func TestMergeLabelsDropsDisputedInjection(t *testing.T) {
+	pi, hate := hazard.PromptInjection, hazard.Hate
+	got := mergeLabels([]hazard.Category{hate}, []hazard.Category{pi, hate})
+	if len(got) != 1 || got[0] != hate {
+		t.Fatalf("got %v", got)
+	}
+	if got := mergeLabels([]hazard.Category{pi}, []hazard.Category{pi, hate}); len(got) != 2 {
+		t.Fatalf("agreed injection dropped: %v", got)
+	}
+}
+
 func TestCapSourcesDeterministic(t *testing.T) {
 	var in []Example
 	for i := 0; i < 100; i++ {

@@ -52,6 +52,8 @@ type Options struct {
 	NoPublic bool
 	// NoOwn leaves out the project's own data.
 	NoOwn bool
+	// Sources, when set, restricts the public sources read to these names.
+	Sources []string
 }
 
 // SourceStat counts what was read from one source.
@@ -108,10 +110,17 @@ func Load(ctx context.Context, opt Options) (*Set, error) {
 	}
 	var all []Example
 	var stats []SourceStat
+	only := map[string]bool{}
+	for _, s := range opt.Sources {
+		only[s] = true
+	}
 	if !opt.NoPublic {
 		for _, a := range adapters {
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+			if len(only) > 0 && !only[a.name] {
+				continue
 			}
 			st := SourceStat{Source: a.name, Group: a.group}
 			if _, err := os.Stat(p(dir, a.files[0])); errors.Is(err, fs.ErrNotExist) {
@@ -233,8 +242,8 @@ func ParseOwn(b []byte, src string) ([]Example, error) {
 }
 
 // dedupe merges examples with the same canonical text. When every copy
-// agrees on Unsafe the first copy is kept (with the union of labels);
-// otherwise all copies are dropped and counted as a conflict.
+// agrees on Unsafe the first copy is kept (with the union of labels, see
+// mergeLabels); otherwise all copies are dropped and counted as a conflict.
 func dedupe(all []Example) ([]Example, int) {
 	type slot struct {
 		i        int
@@ -250,7 +259,7 @@ func dedupe(all []Example) ([]Example, int) {
 				s.conflict = true
 				continue
 			}
-			prev.Labels = dedupeCats(append(prev.Labels, e.Labels...))
+			prev.Labels = mergeLabels(prev.Labels, e.Labels)
 			continue
 		}
 		seen[k] = &slot{i: len(out)}
@@ -323,6 +332,30 @@ func capSources(ex []Example, opt Options) []Example {
 		if keep[i] {
 			out = append(out, e)
 		}
+	}
+	return out
+}
+
+// mergeLabels is the union of two label sets, except that prompt_injection
+// survives only when both carry it: a text one source lists as a plain
+// harmful request (JailbreakBench goals also appear among some injection
+// sets' positives) is not an injection.
+func mergeLabels(a, b []hazard.Category) []hazard.Category {
+	has := func(s []hazard.Category) bool {
+		for _, c := range s {
+			if c == hazard.PromptInjection {
+				return true
+			}
+		}
+		return false
+	}
+	dropPI := (len(a) > 0 || len(b) > 0) && has(a) != has(b)
+	var out []hazard.Category
+	for _, c := range dedupeCats(append(append([]hazard.Category{}, a...), b...)) {
+		if c == hazard.PromptInjection && dropPI {
+			continue
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/warden-safety/warden/detect/classifier"
 	"github.com/warden-safety/warden/detect/classifier/data"
+	"github.com/warden-safety/warden/eval"
 	"github.com/warden-safety/warden/hazard"
 )
 
@@ -65,6 +66,11 @@ type Report struct {
 	HardNegatives Counts
 	// Benign is every safe example.
 	Benign Counts
+	// AP is the average precision (area under the precision–recall curve)
+	// of P(unsafe) for unsafe-vs-safe, from package eval; APByLang per
+	// language.
+	AP       float64
+	APByLang map[string]float64
 	// ByCategory: truth = the example carries the category (after head
 	// folding), prediction = the category's score ≥ threshold; rows whose
 	// categories are unknown are left out.
@@ -94,6 +100,22 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 			m[k] = c
 		}
 		return c
+	}
+	all := make([]float64, len(ex))
+	labels := make([]bool, len(ex))
+	byLang := map[string][2][]float64{}
+	langLab := map[string][]bool{}
+	for i, e := range ex {
+		all[i], labels[i] = scores[i].Unsafe, e.Unsafe
+		v := byLang[e.Lang]
+		v[0] = append(v[0], scores[i].Unsafe)
+		byLang[e.Lang] = v
+		langLab[e.Lang] = append(langLab[e.Lang], e.Unsafe)
+	}
+	r.AP, _ = eval.AveragePrecision(all, labels)
+	r.APByLang = map[string]float64{}
+	for l, v := range byLang {
+		r.APByLang[l], _ = eval.AveragePrecision(v[0], langLab[l])
 	}
 	for i, e := range ex {
 		s := scores[i]
@@ -131,7 +153,13 @@ func line(w io.Writer, name string, c Counts) {
 
 // WriteMarkdown writes the report as Markdown tables.
 func (r *Report) WriteMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "Threshold %.2f on calibrated P(unsafe).\n\n", r.Threshold)
+	fmt.Fprintf(w, "Threshold %.2f on calibrated P(unsafe). Average precision (AUPRC) of P(unsafe): %.3f", r.Threshold, r.AP)
+	for _, l := range []string{"en", "zh"} {
+		if ap, ok := r.APByLang[l]; ok {
+			fmt.Fprintf(w, ", %s %.3f", l, ap)
+		}
+	}
+	fmt.Fprint(w, ".\n\n")
 	fmt.Fprintln(w, "| slice | n | unsafe | precision | recall | F1 | FPR |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	line(w, "**all**", r.Unsafe)

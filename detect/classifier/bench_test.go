@@ -1,0 +1,72 @@
+package classifier_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/detect/classifier"
+)
+
+const sampleEN = "I'm planning a two-week trip to Japan in April with my partner and we would love some help. " +
+	"We land in Tokyo and want to see Kyoto, Nara and maybe Hiroshima, travelling by train. " +
+	"Could you suggest a day-by-day itinerary that balances temples, food markets and a few quiet days? " +
+	"We are vegetarian, so restaurant tips are welcome, and we'd like to know whether the JR Pass is worth it. "
+
+const sampleZH = "我们计划四月份去日本旅行两周，先到东京，然后想去京都、奈良，可能还有广岛，主要坐火车。" +
+	"能不能帮我们安排一个每天的行程，兼顾寺庙、美食市场和几天安静的休息？我们吃素，欢迎推荐餐厅。"
+
+func repeatTo(s string, n int) string {
+	out := strings.Repeat(s, n/len(s)+1)
+	// cut at a rune boundary
+	for i := n; i > 0; i-- {
+		if i < len(out) && (out[i]&0xC0) != 0x80 {
+			return out[:i]
+		}
+	}
+	return out[:n]
+}
+
+func BenchmarkPredict1KiB(b *testing.B) {
+	d := embedded(b)
+	text := repeatTo(sampleEN, 1024)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Predict(text)
+	}
+}
+
+func BenchmarkPredict1KiBChinese(b *testing.B) {
+	d := embedded(b)
+	text := repeatTo(sampleZH, 1024)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		d.Predict(text)
+	}
+}
+
+func BenchmarkLoadEmbedded(b *testing.B) {
+	for b.Loop() {
+		if _, err := classifier.New(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPipeline(b *testing.B, text string) {
+	d := embedded(b)
+	p := detect.NewPipeline(d)
+	ctx := context.Background()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := p.Scan(ctx, text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPipeline64KiB(b *testing.B) { benchPipeline(b, repeatTo(sampleEN, 64<<10)) }
+
+func BenchmarkPipeline64KiBChinese(b *testing.B) { benchPipeline(b, repeatTo(sampleZH, 64<<10)) }
