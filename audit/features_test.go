@@ -431,3 +431,21 @@ func TestCloseWhileRecording(t *testing.T) {
 		t.Fatal(rep.Problems)
 	}
 }
+
+func TestRedactText(t *testing.T) {
+	for in, want := range map[string]string{
+		"write to ann.lee+x@mail.example.org today":                     "write to [EMAIL] today",
+		"my key is sk-proj-abcdefghijklmnopqrstu":                       "my key is [SECRET]",
+		"password: hunter2 and more":                                    "[SECRET] and more",
+		"call 0049 30 1234 5678 now":                                    "call [NUMBER] now",
+		"card 4111111111111111":                                         "card [NUMBER]",
+		"server 10.1.2.3 down":                                          "server [IP] down",
+		"session abcdefghijklmnopqrstu1234567 expired":                  "session [TOKEN] expired",
+		"how do I bake bread in 2026?":                                  "how do I bake bread in 2026?",
+		"a very long word without digits: antidisestablishmentarianism": "a very long word without digits: antidisestablishmentarianism",
+	} {
+		if got := audit.RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -67,33 +67,35 @@ func (m PrivacyMode) apply(r *Record, redact func(string) string) error {
 
 var redactPatterns = []struct {
 	re  *regexp.Regexp
-	rep string
+	rep string // "" for the long-token rule, see RedactText
 }{
 	{regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}`), "[EMAIL]"},
 	{regexp.MustCompile(`(?i)\b(?:sk|pk|rk|ghp|gho|xox[abp]|AKIA|AIza)[A-Za-z0-9_\-]{12,}`), "[SECRET]"},
 	{regexp.MustCompile(`(?i)\b(?:bearer|token|password|passwd|secret|api[_-]?key)\s*[:=]\s*\S+`), "[SECRET]"},
-	{regexp.MustCompile(`\b[A-Za-z0-9+/_\-]*[0-9][A-Za-z0-9+/_\-]*[A-Za-z][A-Za-z0-9+/_\-]*\b`), ""}, // placeholder, see RedactText
+	{regexp.MustCompile(`[A-Za-z0-9+/_=\-]{20,}`), ""},
 	{regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}\b`), "[IP]"},
 	{regexp.MustCompile(`\+?\d[\d \-().]{6,}\d`), "[NUMBER]"},
 }
 
 // RedactText is the built-in redactor of PrivacyRedacted: it replaces e-mail
-// addresses, API keys and credentials, long mixed letter-and-digit tokens
-// (20 or more characters), numbers of 8 or more digits (phone, card, account
-// and ID numbers) and IPv4 addresses with placeholders. It errs towards
+// addresses, API keys and credentials, tokens of 20 or more characters that
+// mix letters and digits, IPv4 addresses and numbers of 8 or more digits
+// (phone, card, account and ID numbers) with placeholders. It errs towards
 // removing too much.
 func RedactText(s string) string {
-	for i, p := range redactPatterns {
-		if i == 3 {
-			s = p.re.ReplaceAllStringFunc(s, func(tok string) string {
-				if len(tok) >= 20 {
-					return "[TOKEN]"
-				}
-				return tok
-			})
+	for _, p := range redactPatterns {
+		if p.rep != "" {
+			s = p.re.ReplaceAllString(s, p.rep)
 			continue
 		}
-		s = p.re.ReplaceAllString(s, p.rep)
+		s = p.re.ReplaceAllStringFunc(s, func(tok string) string {
+			if strings.ContainsAny(tok, "0123456789") && strings.IndexFunc(tok, isLetter) >= 0 {
+				return "[TOKEN]"
+			}
+			return tok
+		})
 	}
 	return s
 }
+
+func isLetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
