@@ -483,10 +483,11 @@ func (d *decoding) tryBase64(src string, s, e int) bool {
 }
 
 // decodeHexCandidates decodes hex: whole alphanumeric tokens of an even
-// number (at least 8) of hex digits with at least one letter a-f, with an
+// number (at least 8) of hex digits with a letter a-f and a digit, with an
 // optional 0x prefix ("626f6d62"); runs of \xNN escapes ("\x62\x6f\x6d");
 // and runs of at least four two-digit pairs separated by one space, colon
-// or dash ("62 6f 6d 62"). The decoding must read as text.
+// or dash ("62 6f 6d 62"), one of them with a digit. The decoding must
+// read as text.
 func decodeHexCandidates(d *decoding, src string, regions []region) bool {
 	found := false
 	for _, rg := range regions {
@@ -526,7 +527,7 @@ func decodeHexCandidates(d *decoding, src string, regions []region) bool {
 			if e-hs < 8 || (e-hs)%2 != 0 {
 				continue
 			}
-			letter := false
+			letter, digit := false, false
 			hexOnly := true
 			for k := hs; k < e; k++ {
 				cl := classes[src[k]]
@@ -536,9 +537,13 @@ func decodeHexCandidates(d *decoding, src string, regions []region) bool {
 				}
 				if cl&cDigit == 0 {
 					letter = true
+				} else {
+					digit = true
 				}
 			}
-			if !hexOnly || !letter {
+			// Hex of text always has digits: every ASCII byte is 2x-7x and
+			// no UTF-8 text is made only of bytes AA..FF.
+			if !hexOnly || !letter || !digit {
 				continue
 			}
 			if d.tryHex(src, s, hs, e) {
@@ -637,6 +642,19 @@ func (d *decoding) tryHexUnits(src string, s, e, width, off int) int {
 	}
 	if units < 3 || width == 3 && units < 4 {
 		return s
+	}
+	if width == 3 {
+		// As for contiguous hex, some pair must have a digit.
+		digit := false
+		for p := s; p < e; p++ {
+			if classes[src[p]]&cDigit != 0 {
+				digit = true
+				break
+			}
+		}
+		if !digit {
+			return s
+		}
 	}
 	room := d.room() - (s - d.pos)
 	if units > room {

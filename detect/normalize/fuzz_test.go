@@ -214,7 +214,8 @@ func FuzzRot13(f *testing.F) {
 // FuzzPrescan checks that prescan only ever skips transforms that would
 // have found nothing: Views gives the same views with and without it.
 func FuzzPrescan(f *testing.F) {
-	for _, s := range []string{"b0mb", "b o m b", "a b c", "Ym9tYg==", "x+Ym9tYg", "626f6d62", "62 6f 6d 62", `\x62\x6f\x6d`, "%62%6F", "&#98;&amp;&lt;", "ubj gb znxr n obzo", "p@$$w0rd", "B.O.M.B", "Ｂ０ＭＢ", "the quick brown fox"} {
+	for _, s := range []string{"b0mb", "b o m b", "a b c", "Ym9tYg==", "x+Ym9tYg", "626f6d62", "62 6f 6d 62", `\x62\x6f\x6d`, "%62%6F", "&#98;&amp;&lt;", "ubj gb znxr n obzo", "p@$$w0rd", "B.O.M.B", "Ｂ０ＭＢ", "the quick brown fox",
+		"x 62 6f 6d 62", "ab:62:6f:6d:62", "a b.c d", "A ! A", "!! A A", "I a m", "中文b o m b", "B0MB.", "x.Ym9tYg==", "Te$t", "a\tb\tc", "62-6f-6d-62 ", "Ubj gb. znxr n obzo!", "w0rd\nb 0 m b"} {
 		f.Add(s)
 	}
 	opt := normalize.Options{MaxViews: 16, MaxDecodedBytes: 1 << 16}

@@ -80,8 +80,9 @@ var rotGain = func() (t [26 * 26]int16) {
 	return t
 }()
 
-// prescan reads s once and reports which transforms may change it.
-func prescan(s string) scanFlags {
+// prescanWindow is the token-by-token scan prescan runs on the windows
+// around trigger bytes (with rot13 false) and tests run on whole texts.
+func prescanWindow(s string, rot bool) scanFlags {
 	var f scanFlags
 	n := len(s)
 	// rot13 probe of the current chunk
@@ -220,7 +221,7 @@ func prescan(s string) scanFlags {
 			continue
 		}
 		if k&pChunk != 0 {
-			if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
+			if rot && !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
 				f |= fRot13
 			}
 			gain, pairs, done = 0, 0, false
@@ -291,5 +292,215 @@ func prescan(s string) scanFlags {
 	if !done && pairs >= minRot13Pairs && gain > rot13Margin*pairs {
 		f |= fRot13
 	}
+	if !rot {
+		f &^= fRot13
+	}
 	return f
+}
+
+// Bits of ptrig.
+const (
+	tAlnum = 1 << iota // a letter or digit
+	tTrig              // a byte prescan must look at
+)
+
+// ptrig marks the bytes that stop prescan's fast loop: upper-case letters,
+// digits, the characters of encodings and leetspeak (% & \ @ $ ! + /),
+// rot13 chunk ends and every byte >= 0x80.
+var ptrig = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if classes[b]&cAlnum != 0 {
+			t[c] |= tAlnum
+		}
+		switch {
+		case b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b >= 0x80, isChunkEnd(b):
+			t[c] |= tTrig
+		}
+		switch b {
+		case '%', '&', '\\', '@', '$', '!', '+', '/':
+			t[c] |= tTrig
+		}
+	}
+	return t
+}()
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// prescan reads s and reports which transforms may change it. A fast loop
+// skips the bytes of ordinary lower-case text; it stops at trigger bytes
+// (see ptrig), whose surrounding token prescanWindow then examines, and at
+// letters standing alone, where a run of spaced letters may start. rot13
+// is probed once per chunk.
+func prescan(s string) scanFlags {
+	var f scanFlags
+	n := len(s)
+	chunk := 0 // start of the current rot13 chunk
+	done := 0  // s[:done] has been examined around triggers
+	// a1 and a2 say whether s[i-1] and s[i-2] are letters or digits.
+	var a1, a2 uint8
+	i := 0
+	for {
+		for i < n {
+			t := ptrig[s[i]]
+			if t&tTrig != 0 || a1&^a2&^t != 0 {
+				break
+			}
+			a2, a1 = a1, t&tAlnum
+			i++
+		}
+		if i >= n {
+			if a1&^a2 != 0 { // a letter alone at the very end
+				f |= joinChain(s, n-1)
+			}
+			break
+		}
+		if a1&^a2&^ptrig[s[i]]&tAlnum != 0 {
+			// s[i-1] stands alone: spaced letters may start there.
+			f |= joinChain(s, i-1)
+		}
+		c := s[i]
+		if ptrig[c]&tTrig == 0 {
+			a2, a1 = a1, ptrig[c]&tAlnum
+			i++
+			continue
+		}
+		next := i + 1
+		switch {
+		case c >= 0x80:
+			f |= fNonASCII | probeRot13(s[chunk:i])
+			for next < n && s[next] >= 0x80 {
+				next++
+			}
+			chunk = next
+		case isChunkEnd(c) && c != '!':
+			f |= probeRot13(s[chunk:i])
+			chunk = next
+		default:
+			if c == '!' {
+				f |= probeRot13(s[chunk:i])
+				chunk = next
+			}
+			// The whitespace-delimited token around the trigger.
+			ws := i
+			for ws > done && !isSpace(s[ws-1]) {
+				ws--
+			}
+			we := next
+			for we < n && !isSpace(s[we]) {
+				we++
+			}
+			f |= prescanWindow(s[ws:we], false)
+			if c >= '0' && c <= '9' {
+				f |= hexPairsAround(s, i)
+			}
+			// Spaced letters starting inside the window.
+			for k := ws; k < we && f&fJoin == 0; k++ {
+				if joinUnitAt(s, k) {
+					f |= joinChain(s, k)
+				}
+			}
+			// Chunk ends inside the window still end rot13 chunks.
+			for k := next; k < we; k++ {
+				if isChunkEnd(s[k]) {
+					f |= probeRot13(s[chunk:k])
+					chunk = k + 1
+				}
+			}
+			next = we
+		}
+		done = next
+		i = next
+		a1, a2 = 0, 0
+		if i >= 1 {
+			a1 = ptrig[s[i-1]] & tAlnum
+		}
+		if i >= 2 {
+			a2 = ptrig[s[i-2]] & tAlnum
+		}
+	}
+	return f | probeRot13(s[chunk:])
+}
+
+// joinChain returns fJoin when a run of at least three single characters
+// (letters, digits or @ $ !, each with no letter or digit beside it) set
+// apart by one to three separators starts at s[u].
+func joinChain(s string, u int) scanFlags {
+	unit := func(k int) bool { return joinUnitAt(s, k) }
+	units, last := 1, u
+	for units < 3 {
+		k := last + 1
+		for k < len(s) && k-last-1 < 3 && isJoinSep(s[k]) {
+			k++
+		}
+		if k == last+1 || k >= len(s) || !unit(k) {
+			return 0
+		}
+		units++
+		last = k
+	}
+	return fJoin
+}
+
+// joinUnitAt reports whether s[k] is a letter, digit or @ $ ! with no
+// letter or digit beside it.
+func joinUnitAt(s string, k int) bool {
+	c := s[k]
+	if ptrig[c]&tAlnum == 0 && c != '@' && c != '$' && c != '!' {
+		return false
+	}
+	return (k == 0 || ptrig[s[k-1]]&tAlnum == 0) && (k+1 == len(s) || ptrig[s[k+1]]&tAlnum == 0)
+}
+
+// hexPairsAround returns fHex when the digit at s[p] sits in a run of at
+// least four two-digit hex pairs set apart by ' ', ':' or '-'.
+func hexPairsAround(s string, p int) scanFlags {
+	isHex := func(k int) bool { return k >= 0 && k < len(s) && classes[s[k]]&cHex != 0 }
+	isAl := func(k int) bool { return k >= 0 && k < len(s) && classes[s[k]]&cAlnum != 0 }
+	// The pair holding p.
+	a := p
+	if isHex(p - 1) {
+		a = p - 1
+	}
+	if !isHex(a) || !isHex(a+1) || isAl(a-1) || isAl(a+2) {
+		return 0
+	}
+	pairSep := func(k int) bool { return k >= 0 && k < len(s) && (s[k] == ' ' || s[k] == ':' || s[k] == '-') }
+	count := 1
+	for b := a; pairSep(b-1) && isHex(b-3) && isHex(b-2) && !isAl(b-4); b -= 3 {
+		count++
+	}
+	for b := a; pairSep(b+2) && isHex(b+3) && isHex(b+4) && !isAl(b+5); b += 3 {
+		count++
+	}
+	if count >= 4 {
+		return fHex
+	}
+	return 0
+}
+
+// probeRot13 returns fRot13 when the chunk reads better rotated (the
+// test of rot13Chunk without its English check, so a superset of it).
+func probeRot13(s string) scanFlags {
+	gain, pairs, prev := 0, 0, -1
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			prev = -1
+			continue
+		}
+		x := int(c - 'a')
+		if prev >= 0 {
+			gain += int(rotGain[prev*26+x])
+			pairs++
+			if pairs >= rot13Probe && gain < 0 {
+				return 0
+			}
+		}
+		prev = x
+	}
+	if pairs >= minRot13Pairs && gain > rot13Margin*pairs {
+		return fRot13
+	}
+	return 0
 }
