@@ -401,3 +401,28 @@ func TestStreamRedactionLongTail(t *testing.T) {
 		}
 	}
 }
+
+func TestAbandonedStreamIsRecorded(t *testing.T) {
+	e := newEnv(t, fakellm.Config{Responder: func(string) string { return strings.Repeat("word ", 2000) }, ChunkDelay: 2 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/v1/chat/completions", strings.NewReader(bodyFor(provider.Chat, "fake-x", "go", true)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	_, _ = resp.Body.Read(buf)
+	cancel()
+	resp.Body.Close()
+	ok := checkFor(t, 5*time.Second, func() bool {
+		for _, r := range e.rec.all() {
+			if r.Stage == "output" && r.Detail["reason"] == "client went away before the end of the stream" {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Fatalf("no output record for the abandoned stream: %+v", e.rec.all())
+	}
+}

@@ -51,15 +51,17 @@ func (g *Gateway) handler(route provider.Route) http.Handler {
 		x := &exchange{g: g, id: newRequestID(), start: time.Now(), route: route, decision: policy.Allow}
 		x.log = g.log.With("request_id", x.id, "route", route.Path())
 		w.Header().Set("x-warden-request-id", x.id)
+		defer func() { // also when a stream is aborted (http.ErrAbortHandler)
+			status := sw.status
+			if status == 0 {
+				status = 499 // the client went away before an answer
+			}
+			g.m.requests.WithLabelValues(route.Path(), strconv.Itoa(status), string(x.decision)).Inc()
+			x.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("model", x.req.Model), slog.String("tenant", x.req.Tenant), slog.Int("status", status),
+				slog.String("decision", string(x.decision)), slog.Duration("duration", time.Since(x.start)))
+		}()
 		g.serve(x, sw, r)
-		status := sw.status
-		if status == 0 {
-			status = 499 // the client went away before an answer
-		}
-		g.m.requests.WithLabelValues(route.Path(), strconv.Itoa(status), string(x.decision)).Inc()
-		x.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("model", x.req.Model), slog.String("tenant", x.req.Tenant), slog.Int("status", status),
-			slog.String("decision", string(x.decision)), slog.Duration("duration", time.Since(x.start)))
 	})
 }
 
@@ -214,7 +216,7 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 	}
 	// A non-streamed answer: the header timer keeps bounding the read.
 	defer headerTimer.Stop()
-	g.answer(x, w, r, up, preq, resp)
+	g.answer(x, w, r, up, preq, resp, uctx)
 }
 
 // passError passes an upstream error through with its status and body.
@@ -270,12 +272,16 @@ func refusalText(d policy.Decision) string {
 }
 
 // answer guards a non-streamed upstream answer.
-func (g *Gateway) answer(x *exchange, w *statusWriter, r *http.Request, up *upstream, preq *provider.Request, resp *http.Response) {
+func (g *Gateway) answer(x *exchange, w *statusWriter, r *http.Request, up *upstream, preq *provider.Request, resp *http.Response, uctx context.Context) {
 	ctx := r.Context()
 	f := x.route.Format()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, g.cfg.MaxResponseBytes+1))
 	if err != nil {
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil: // client gone
+		case uctx.Err() != nil:
+			g.fail(w, f, http.StatusGatewayTimeout, "upstream_timeout", fmt.Sprintf("upstream %q did not answer within %s", up.Name, up.Timeout), "")
+		default:
 			g.fail(w, f, http.StatusBadGateway, "upstream_error", fmt.Sprintf("reading the answer of upstream %q failed", up.Name), "")
 		}
 		return

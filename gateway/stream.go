@@ -146,6 +146,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 				}
 			}
 			if !sg.flush(w) {
+				sg.abandoned()
 				return // client gone: the deferred cancel stops the upstream
 			}
 			if err != nil {
@@ -158,7 +159,7 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 				sg.cut("This model was halted by the safety board.")
 				sg.flush(w)
 			case ctx.Err() != nil:
-				// client gone
+				sg.abandoned()
 			case rerr == io.EOF:
 				_ = p.Flush(sg.onEvent)
 				sg.step()
@@ -591,6 +592,19 @@ func (sg *streamGuard) trim(c *channel) {
 		}
 	}
 	c.repl = c.repl[:k]
+}
+
+// abandoned records the output decision of a stream whose client went
+// away before its end.
+func (sg *streamGuard) abandoned() {
+	if sg.done {
+		return
+	}
+	sg.done = true
+	if sg.result.decision.Reason == "" {
+		sg.result.decision.Reason = "client went away before the end of the stream"
+	}
+	_ = sg.recordOutput()
 }
 
 // finish records the output decision, then sends the terminal event.
