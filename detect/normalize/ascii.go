@@ -22,8 +22,7 @@ func asciiCase(s string) (upper, nonASCII bool) {
 	i := 0
 	var up uint64
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := load64(s, i)
 		if w&highs != 0 {
 			return up != 0, true
 		}
@@ -43,17 +42,29 @@ func asciiCase(s string) (upper, nonASCII bool) {
 
 // lowerCopy returns the ASCII text s in lower case.
 func lowerCopy(s string) string {
-	b := make([]byte, len(s))
-	copy(b, s)
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		binary.LittleEndian.PutUint64(b[i:], w|upperMask(w)>>2)
-	}
-	lowerASCII(b[i:])
-	if len(b) == 0 {
+	if len(s) == 0 {
 		return ""
+	}
+	b := make([]byte, len(s))
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := load64(s, i)
+		binary.LittleEndian.PutUint64(b[i:i+8], w|upperMask(w)>>2)
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		b[i] = c
 	}
 	// b is never written again: hand it over without a second copy.
 	return unsafe.String(&b[0], len(b))
+}
+
+// load64 reads s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

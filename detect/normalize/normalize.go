@@ -52,7 +52,7 @@ func (o Options) withDefaults() Options {
 // to be valid base64 or hex ("test", "abcd", "deadbeef") make no view; the
 // exact rules are on the decode functions. rot13 is tried per sentence
 // and kept where the rotated text reads as English by letter-pair
-// statistics; for ordinary English a probe of 24 letter pairs per
+// statistics; for ordinary English a probe of 16 letter pairs per
 // sentence settles it, so long text pays no second pass.
 //
 // Plain text gets at most a lower-cased "folded" view, which shares the

@@ -75,16 +75,18 @@ func rot13Gain(s string) (gain, pairs int) {
 
 // Rot13 heuristic. Text is cut into chunks at line and sentence ends
 // ('\n', '.', '!', '?', ';', ':') and at every non-ASCII byte (so a Latin
-// word inside Chinese text is judged alone); a chunk is rotated when, over at least
-// minRot13Pairs letter pairs, rotating it lowers the English bigram cost by
+// word inside Chinese text is judged alone); a chunk is rotated when, over
+// at least minRot13Pairs letter pairs, rotating it lowers the English bigram cost by
 // more than rot13Margin eighths of a nat per pair. Ordinary English loses
 // heavily when rotated, so a chunk is abandoned after rot13Probe pairs that
 // already favour the text as written: long English text costs one short
-// probe per sentence and never makes a view.
+// probe per sentence and never makes a view. (On the benign mix, cutting
+// the probe from unlimited to 16 pairs loses 3 of 56,574 rot13-encoded
+// sentences; 12 pairs would lose 22.)
 const (
 	minRot13Pairs = 4
 	rot13Margin   = 4
-	rot13Probe    = 24
+	rot13Probe    = 16
 	// maxPairCost bounds the mean bigram cost of a word read as English.
 	// English words average 42 (median) and 48 (90th percentile); random
 	// letters 73 (median) and 59 (10th percentile).
