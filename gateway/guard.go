@@ -37,10 +37,19 @@ type exchange struct {
 	route  provider.Route
 	pol    *policy.Policy
 	req    policy.Request // Stage is set per scan
-	log    *slog.Logger
+	log    *slog.Logger   // built on first use by logger()
 	redact *detect.Redaction // input redactions, for restoring
 	// decision is the strongest decision so far (input, then output).
 	decision policy.Action
+}
+
+// logger returns the request's logger (built on first use: most requests
+// log one line only, with its attributes given directly).
+func (x *exchange) logger() *slog.Logger {
+	if x.log == nil {
+		x.log = x.g.log.With("request_id", x.id, "route", x.route.Path(), "model", x.req.Model)
+	}
+	return x.log
 }
 
 // stageResult is one stage's scan and decision.
@@ -110,7 +119,7 @@ func (x *exchange) scan(ctx context.Context, stage policy.Stage, parts []provide
 	if res.decision.Action == policy.Escalate {
 		x.escalate(ctx, req, pp, res, func() string { return joinParts(parts) })
 	}
-	x.g.m.scan.WithLabelValues(string(stage)).Observe(time.Since(start).Seconds())
+	x.g.m.scanObserver(stage).Observe(time.Since(start).Seconds())
 	return res
 }
 
@@ -130,10 +139,10 @@ func (x *exchange) escalate(ctx context.Context, req policy.Request, pp *detect.
 				}
 			}
 		} else {
-			x.log.Warn("guard model failed", "guard", res.decision.Guard, "error", err.Error(), "fail_closed", fail)
+			x.logger().Warn("guard model failed", "guard", res.decision.Guard, "error", err.Error(), "fail_closed", fail)
 		}
 	} else {
-		x.log.Warn("policy escalates but no guard model is configured", "guard", res.decision.Guard, "fail_closed", fail)
+		x.logger().Warn("policy escalates but no guard model is configured", "guard", res.decision.Guard, "fail_closed", fail)
 	}
 	res.decision = x.pol.DecideEscalated(req, res.verdict, flagged)
 }
@@ -240,7 +249,7 @@ func (x *exchange) record(ctx context.Context, rec audit.Record) error {
 		req := x.req
 		req.Stage = policy.Stage(rec.Stage)
 		closed := x.pol.FailMode(req) != policy.FailOpen
-		x.log.Error("audit record failed", "stage", rec.Stage, "error", err.Error(), "fail_closed", closed)
+		x.logger().Error("audit record failed", "stage", rec.Stage, "error", err.Error(), "fail_closed", closed)
 		if closed {
 			return err
 		}

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warden-safety/warden/policy"
 )
 
 type metrics struct {
@@ -12,6 +14,15 @@ type metrics struct {
 	holdBack   prometheus.Histogram
 	streams    prometheus.Gauge
 	recordErrs prometheus.Counter
+
+	scanIn, scanOut, scanStream prometheus.Observer
+}
+
+func (m *metrics) scanObserver(stage policy.Stage) prometheus.Observer {
+	if stage == policy.Input {
+		return m.scanIn
+	}
+	return m.scanOut
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -46,5 +57,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, err
 		}
 	}
+	m.scanIn = m.scan.WithLabelValues(string(policy.Input))
+	m.scanOut = m.scan.WithLabelValues(string(policy.Output))
+	m.scanStream = m.scan.WithLabelValues("stream")
 	return m, nil
 }

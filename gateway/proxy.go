@@ -49,7 +49,6 @@ func (g *Gateway) handler(route provider.Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
 		x := &exchange{g: g, id: newRequestID(), start: time.Now(), route: route, decision: policy.Allow}
-		x.log = g.log.With("request_id", x.id, "route", route.Path())
 		w.Header().Set("x-warden-request-id", x.id)
 		defer func() { // also when a stream is aborted (http.ErrAbortHandler)
 			status := sw.status
@@ -57,8 +56,8 @@ func (g *Gateway) handler(route provider.Route) http.Handler {
 				status = 499 // the client went away before an answer
 			}
 			g.m.requests.WithLabelValues(route.Path(), strconv.Itoa(status), string(x.decision)).Inc()
-			x.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("model", x.req.Model), slog.String("tenant", x.req.Tenant), slog.Int("status", status),
+			g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", x.id),
+				slog.String("route", route.Path()), slog.String("model", x.req.Model), slog.String("tenant", x.req.Tenant), slog.Int("status", status),
 				slog.String("decision", string(x.decision)), slog.Duration("duration", time.Since(x.start)))
 		}()
 		g.serve(x, sw, r)
@@ -78,7 +77,7 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 	x.setDecision(w)
 
 	r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r.Body, r.ContentLength, g.cfg.MaxBodyBytes)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -112,9 +111,8 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 			}
 		}
 	}
-	x.log = x.log.With("model", preq.Model)
 	if x.pol.LogContent() {
-		x.log.Debug("request content", "text", joinParts(preq.Parts))
+		x.logger().Debug("request content", "text", joinParts(preq.Parts))
 	}
 	up := g.resolve(preq.Model)
 	if up == nil {
@@ -196,7 +194,7 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 		case timedOut:
 			g.fail(w, f, http.StatusGatewayTimeout, "upstream_timeout", fmt.Sprintf("upstream %q did not answer within %s", up.Name, up.Timeout), "")
 		default:
-			x.log.Warn("upstream failed", "upstream", up.Name, "error", err.Error())
+			x.logger().Warn("upstream failed", "upstream", up.Name, "error", err.Error())
 			g.fail(w, f, http.StatusBadGateway, "upstream_unreachable", fmt.Sprintf("upstream %q could not be reached", up.Name), "")
 		}
 		return
@@ -275,7 +273,7 @@ func refusalText(d policy.Decision) string {
 func (g *Gateway) answer(x *exchange, w *statusWriter, r *http.Request, up *upstream, preq *provider.Request, resp *http.Response, uctx context.Context) {
 	ctx := r.Context()
 	f := x.route.Format()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, g.cfg.MaxResponseBytes+1))
+	body, err := readBody(io.LimitReader(resp.Body, g.cfg.MaxResponseBytes+1), resp.ContentLength, g.cfg.MaxResponseBytes+1)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil: // client gone
@@ -318,7 +316,7 @@ func (g *Gateway) answer(x *exchange, w *statusWriter, r *http.Request, up *upst
 	x.countDecision(policy.Output, out.decision)
 	x.setDecision(w)
 	if x.pol.LogContent() {
-		x.log.Debug("answer content", "text", joinParts(pres.Parts))
+		x.logger().Debug("answer content", "text", joinParts(pres.Parts))
 	}
 	if err := x.recordParts(ctx, policy.Output, out, pres.Parts); err != nil {
 		g.fail(w, f, http.StatusServiceUnavailable, "audit_unavailable", "the decision could not be recorded; try again later", "")
@@ -356,4 +354,28 @@ func (g *Gateway) answer(x *exchange, w *statusWriter, r *http.Request, up *upst
 		}
 	}
 	writeJSON(w, resp.StatusCode, body)
+}
+
+// readBody reads r whole, allocating once when the length is known.
+func readBody(r io.Reader, n, limit int64) ([]byte, error) {
+	if n <= 0 || n > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, n, n+1)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	// The length header may understate the body: read on to its end.
+	var one [1]byte
+	if m, err := r.Read(one[:]); m > 0 || (err != nil && err != io.EOF) {
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		rest, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, one[:m]...), rest...)
+	}
+	return b, nil
 }

@@ -200,7 +200,7 @@ func (sg *streamGuard) flush(w *statusWriter) bool {
 // dropped the way the upstream's was, so the client sees a failed stream
 // rather than a complete answer.
 func (sg *streamGuard) abort(w *statusWriter, why string) {
-	sg.x.log.Warn("upstream stream ended abnormally", "reason", why)
+	sg.x.logger().Warn("upstream stream ended abnormally", "reason", why)
 	sg.release(true)
 	_ = sg.finish()
 	sg.flush(w)
@@ -225,7 +225,7 @@ func (sg *streamGuard) onEvent(ev sse.Event) error {
 	}
 	e, err := sg.insp.Inspect(ev)
 	if err != nil {
-		sg.x.log.Warn("unreadable upstream stream event", "error", err.Error())
+		sg.x.logger().Warn("unreadable upstream stream event", "error", err.Error())
 		if sg.x.pol.FailMode(sg.req) != policy.FailOpen {
 			sg.cut("")
 			return errStreamDone
@@ -306,7 +306,7 @@ func (sg *streamGuard) scan(c *channel) bool {
 	prev := c.scanned
 	c.scanned = c.total
 	v, err := sg.pp.Scan(ctx, text)
-	sg.g.m.scan.WithLabelValues("stream").Observe(time.Since(start).Seconds())
+	sg.g.m.scanStream.Observe(time.Since(start).Seconds())
 	if err != nil {
 		var se *detect.ScanError
 		if !errors.As(err, &se) {
@@ -532,7 +532,7 @@ func (sg *streamGuard) emit(h *heldEvent) {
 		if b, err := sg.insp.Rewrite(h.ev, texts); err == nil {
 			raw = b
 		} else {
-			sg.x.log.Error("re-encoding a stream event failed", "error", err.Error())
+			sg.x.logger().Error("re-encoding a stream event failed", "error", err.Error())
 			sg.cut("")
 			return
 		}
@@ -631,7 +631,7 @@ func (sg *streamGuard) recordOutput() error {
 	x := sg.x
 	x.countDecision(policy.Output, sg.result.decision)
 	if x.pol.LogContent() && sg.text.Len() > 0 {
-		x.log.Debug("answer content", "text", sg.text.String())
+		x.logger().Debug("answer content", "text", sg.text.String())
 	}
 	if sg.g.cfg.Recorder == nil {
 		return nil
