@@ -36,8 +36,8 @@ type exchange struct {
 	start  time.Time
 	route  provider.Route
 	pol    *policy.Policy
-	req    policy.Request // Stage is set per scan
-	log    *slog.Logger   // built on first use by logger()
+	req    policy.Request    // Stage is set per scan
+	log    *slog.Logger      // built on first use by logger()
 	redact *detect.Redaction // input redactions, for restoring
 	// decision is the strongest decision so far (input, then output).
 	decision policy.Action
