@@ -15,9 +15,10 @@
 // per hazard category. Because the average is linear, the shipped model
 // stores every embedding already projected through the hidden layer, as
 // int8: scoring a window is an int32 sum of table rows, one ReLU and a small
-// output layer. Long texts are scored in overlapping windows (256 tokens,
-// plus 32-token local windows) and the maximum per head is kept, so a
-// harmful paragraph inside a long benign document is not diluted.
+// output layer. Long texts are scored in overlapping 256-token windows, and
+// documents over 1024 tokens also in 32-token local windows; the maximum
+// per head is kept, so a harmful passage inside a long benign document is
+// not diluted.
 // Every head is Platt-calibrated on the dev split.
 //
 // The trained model is embedded in the binary (model/classifier.wcm); New

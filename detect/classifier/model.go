@@ -27,6 +27,14 @@ type Config struct {
 	// not diluted by the average over a long window (0 = none).
 	Local       int `json:"local,omitempty"`
 	LocalStride int `json:"local_stride,omitempty"`
+	// LocalBias is subtracted from the logits of local windows: a short
+	// window is a noisier reading than the whole text, so it must be
+	// surer to decide (0 = none).
+	LocalBias float32 `json:"local_bias,omitempty"`
+	// LocalMin is the length in tokens above which local windows are
+	// used: documents, where a short passage is most diluted, rather than
+	// long prompts (0 = above Window).
+	LocalMin int `json:"local_min,omitempty"`
 	// Heads names the sigmoid outputs: "unsafe" first, then hazard
 	// category IDs.
 	Heads []string `json:"heads"`
@@ -45,7 +53,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("window %d out of range [8,65536]", c.Window)
 	case c.Stride < 1 || c.Stride > c.Window:
 		return fmt.Errorf("stride %d out of range [1,window]", c.Stride)
-	case c.Local < 0 || c.Local > c.Window || (c.Local > 0 && (c.LocalStride < 1 || c.LocalStride > c.Local)):
+	case c.Local < 0 || c.Local > c.Window || c.LocalMin < 0 || (c.Local > 0 && (c.LocalStride < 1 || c.LocalStride > c.Local)):
 		return fmt.Errorf("local window %d / stride %d out of range", c.Local, c.LocalStride)
 	case len(c.Heads) < 2 || len(c.Heads) > 64:
 		return fmt.Errorf("%d heads, want 2..64", len(c.Heads))
@@ -290,25 +298,25 @@ func (m *Model) logits(text string, out []float32) {
 	}
 	w := m.cfg.Window
 	if n <= w {
-		m.window(s, 0, n, out)
+		m.window(s, 0, n, 0, out)
 		return
 	}
-	m.slide(s, n, w, m.cfg.Stride, out)
-	if m.cfg.Local > 0 {
-		m.slide(s, n, m.cfg.Local, m.cfg.LocalStride, out)
+	m.slide(s, n, w, m.cfg.Stride, 0, out)
+	if m.cfg.Local > 0 && n > m.cfg.LocalMin {
+		m.slide(s, n, m.cfg.Local, m.cfg.LocalStride, m.cfg.LocalBias, out)
 	}
 }
 
 // slide scores windows of w tokens every st tokens over n > w tokens, the
-// last window ending at n.
-func (m *Model) slide(s *scratch, n, w, st int, out []float32) {
+// last window ending at n, lowering their logits by bias.
+func (m *Model) slide(s *scratch, n, w, st int, bias float32, out []float32) {
 	for start := 0; ; start += st {
 		end := start + w
 		if end >= n {
-			m.window(s, n-w, n, out)
+			m.window(s, n-w, n, bias, out)
 			return
 		}
-		m.window(s, start, end, out)
+		m.window(s, start, end, bias, out)
 	}
 }
 
@@ -327,9 +335,9 @@ func addRow32(acc *[32]int32, row *[32]int8) {
 	}
 }
 
-// window runs the network on tokens [a, b) and folds the logits into out
-// with max.
-func (m *Model) window(s *scratch, a, b int, out []float32) {
+// window runs the network on tokens [a, b) and folds the logits, less
+// bias, into out with max.
+func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 	d := m.cfg.inner()
 	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
 	cnt := float32(s.counts[b]-s.counts[a]) + 1
@@ -350,7 +358,7 @@ func (m *Model) window(s *scratch, a, b int, out []float32) {
 	}
 	for k := range out {
 		row := m.w2[k*d : (k+1)*d]
-		acc := m.b2[k]
+		acc := m.b2[k] - bias
 		for j, v := range row {
 			acc += v * h[j]
 		}
@@ -438,6 +446,26 @@ func (m *Model) SetCalibration(cal []Platt) error {
 	}
 	m.cal = append([]Platt(nil), cal...)
 	return nil
+}
+
+// WithLocal returns a copy of m whose long texts are also scored in local
+// windows of local tokens every stride tokens when they are longer than
+// min tokens, with logits lowered by bias (local 0 turns local windows
+// off). The trainer uses it to choose the
+// local-window settings on the dev split; the copy shares m's weights.
+func (m *Model) WithLocal(local, stride, min int, bias float32) (*Model, error) {
+	c := m.cfg
+	c.Local, c.LocalStride, c.LocalMin, c.LocalBias = local, stride, min, bias
+	if local == 0 {
+		c.LocalStride, c.LocalMin, c.LocalBias = 0, 0, 0
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	cp := &Model{cfg: c, tabScale: m.tabScale, tab: m.tab, b1: m.b1, w2: m.w2, b2: m.b2,
+		cal: append([]Platt(nil), m.cal...), info: m.info}
+	cp.init()
+	return cp, nil
 }
 
 // SetInfo replaces the provenance written with the model.

@@ -48,7 +48,7 @@ func DefaultConfig() classifier.Config {
 	for _, h := range DefaultHeads {
 		heads = append(heads, string(h))
 	}
-	return classifier.Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Local: 32, LocalStride: 16, Heads: heads}
+	return classifier.Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Local: 32, LocalStride: 16, LocalMin: 1024, Heads: heads}
 }
 
 // Options control training.
