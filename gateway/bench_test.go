@@ -151,7 +151,7 @@ func BenchmarkStreamFirstByte(b *testing.B) {
 	for b.Loop() {
 		for _, side := range []struct{ name, url string }{{"direct", e.fakeURL}, {"gateway", e.gwURL}} {
 			r := loadtest.Streams(context.Background(), loadtest.StreamConfig{URL: side.url + "/v1/chat/completions", Body: body,
-				Concurrent: 50, TextMarker: text})
+				Concurrent: envInt("WARDEN_BENCH_CONCURRENT", 50), TextMarker: text})
 			if r.Failed > 0 {
 				b.Fatalf("%s: %d streams failed: %v", side.name, r.Failed, r.Errors)
 			}
