@@ -28,6 +28,19 @@ func FuzzViews(f *testing.F) {
 				t.Fatalf("view %q nests deeper than MaxDepth", v.Name)
 			}
 		}
+		for _, v := range views[1:] {
+			if v.Name == "folded" && v.Identity() {
+				lower := []byte(text)
+				for i, c := range lower {
+					if c >= 'A' && c <= 'Z' {
+						lower[i] = c + 'a' - 'A'
+					}
+				}
+				if v.Text != string(lower) {
+					t.Fatalf("identity folded view is more than ASCII lower case")
+				}
+			}
+		}
 		c := normalize.Canonical(text)
 		if utf8.ValidString(text) && !utf8.ValidString(c) {
 			t.Fatalf("Canonical made invalid UTF-8")

@@ -56,7 +56,9 @@ func (o Options) withDefaults() Options {
 // sentence settles it, so long text pays no second pass.
 //
 // Plain text gets at most a lower-cased "folded" view, which shares the
-// original's offsets (Identity reports true); a single pass (prescan)
+// original's offsets: a "folded" view whose Identity is true differs from
+// the original only in the case of ASCII letters, so case-insensitive
+// detectors may skip it; a single pass (prescan)
 // decides which of the other transforms can change the text at all, and
 // only those run. Views never panics; every derived view is valid UTF-8
 // and maps back into text with View.Original: a decoded byte maps to the

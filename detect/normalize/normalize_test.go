@@ -537,6 +537,30 @@ func TestPrescanIsASuperset(t *testing.T) {
 	}
 }
 
+// A folded view with identity offsets is the original with ASCII letters
+// lower-cased, nothing else (detectors rely on it to skip the view).
+func TestIdentityFoldedIsCaseOnly(t *testing.T) {
+	for _, text := range []string{"Hello World", "Hello 中文 World", "ÉCOLE école", "Ab\u200bC", "ΑΒΓ abc", "MIXED ｆｕｌｌ", "Ünïcödé Only Case"} {
+		views := normalize.Views(text, normalize.Options{})
+		f := viewNamed(views, "folded")
+		if f == nil || !f.Identity() {
+			continue
+		}
+		lower := []byte(text)
+		for i, c := range lower {
+			if c >= 'A' && c <= 'Z' {
+				lower[i] = c + 'a' - 'A'
+			}
+		}
+		if f.Text != string(lower) {
+			t.Errorf("%q: identity folded view %q is not the ASCII lower case", text, f.Text)
+		}
+	}
+	if v := viewNamed(normalize.Views("Hello 中文", normalize.Options{}), "folded"); v == nil || !v.Identity() {
+		t.Errorf("case-only folding of mixed text should keep identity offsets")
+	}
+}
+
 func TestViewOriginal(t *testing.T) {
 	v := normalize.NewView("x", "ab", []int32{3, 5}, []int32{5, 9})
 	if s, e := v.Original(0, 2); s != 3 || e != 9 {
