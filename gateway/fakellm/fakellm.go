@@ -23,7 +23,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,7 +188,11 @@ func (s *Server) handle(route provider.Route) http.HandlerFunc {
 			tools = s.cfg.Tools(prompt)
 		}
 		id := "fake-" + strconv.FormatInt(s.requests.Load(), 10)
-		usage := provider.Usage{Prompt: int64(words(strings.Join(partsText(req), " "))), Completion: int64(words(text)), OK: true}
+		promptWords := 0
+		for _, p := range req.Parts {
+			promptWords += words(p.Text)
+		}
+		usage := provider.Usage{Prompt: int64(promptWords), Completion: int64(words(text)), OK: true}
 		for _, t := range tools {
 			usage.Completion += int64(len(t.Arguments)/4 + 1)
 		}
@@ -292,15 +295,18 @@ func (s *Server) embeddings(w http.ResponseWriter, req *provider.Request) {
 	writeJSON(w, 200, b)
 }
 
-func partsText(r *provider.Request) []string {
-	out := make([]string, len(r.Parts))
-	for i, p := range r.Parts {
-		out[i] = p.Text
+// words counts whitespace-separated words without allocating.
+func words(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		space := s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'
+		if !space && !in {
+			n++
+		}
+		in = !space
 	}
-	return out
+	return n
 }
-
-func words(s string) int { return len(strings.Fields(s)) }
 
 // chunks splits text into deltas of n words each, keeping the spaces, so
 // the deltas concatenate to text.
