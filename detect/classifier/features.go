@@ -70,6 +70,15 @@ func isSignificantPunct(r rune) bool {
 	return false
 }
 
+// asciiLower maps ASCII letters to lower case and every other byte to 0.
+var asciiLower = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	return t
+}()
+
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
@@ -147,6 +156,29 @@ func tokenize(text string, dst []token, maxTokens int) []token {
 			return dst
 		}
 		c := text[i]
+		if l := asciiLower[c]; l != 0 {
+			// fast path: a run of ASCII letters
+			if !inWord {
+				start()
+			}
+			letters = true
+			for ; i < len(text); i++ {
+				l := asciiLower[text[i]]
+				if l == 0 {
+					break
+				}
+				h = (h ^ uint64(l)) * fnvPrime
+				hl = (hl ^ uint64(l)) * fnvPrime
+				if n == 0 {
+					first = rune(l)
+				}
+				n++
+				if n == 5 {
+					stem, steml = h, hl
+				}
+			}
+			continue
+		}
 		var r rune
 		size := 1
 		if c < utf8.RuneSelf {

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -127,7 +128,7 @@ type Model struct {
 	// rows equals the projection of the average). Inference never
 	// multiplies by W1.
 	tabScale float32
-	tab      []int8
+	tab      []byte // int8 values, two's complement
 	b1       []float32
 	w2, b2   []float32
 	cal      []Platt
@@ -196,7 +197,7 @@ func Quantize(w *Weights) (*Model, error) {
 		maxAbs = 1
 	}
 	scale := float32(maxAbs / 127)
-	q := make([]int8, len(tab))
+	q := make([]byte, len(tab))
 	for i, v := range tab {
 		x := math.Round(float64(v) / float64(scale))
 		if x > 127 {
@@ -204,7 +205,7 @@ func Quantize(w *Weights) (*Model, error) {
 		} else if x < -127 {
 			x = -127
 		}
-		q[i] = int8(x)
+		q[i] = byte(int8(x))
 	}
 	cal := make([]Platt, nh)
 	for i := range cal {
@@ -279,15 +280,12 @@ func (m *Model) logits(text string, out []float32) {
 		cur := prefix[(i+1)*d : (i+2)*d : (i+2)*d]
 		copy(cur, prefix[i*d:(i+1)*d])
 		if d == 32 {
-			acc := (*[32]int32)(cur)
-			for _, f := range s.feats {
-				addRow32(acc, (*[32]int8)(m.tab[int(f)*32:]))
-			}
+			m.addRows32((*[32]int32)(cur), s.feats)
 		} else {
 			for _, f := range s.feats {
 				row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
 				for j := range cur {
-					cur[j] += int32(row[j])
+					cur[j] += int32(int8(row[j]))
 				}
 			}
 		}
@@ -320,18 +318,46 @@ func (m *Model) slide(s *scratch, n, w, st int, bias float32, out []float32) {
 	}
 }
 
-// addRow32 adds a 32-wide int8 row to a 32-wide int32 accumulator; the
-// fixed sizes let the compiler drop bounds checks and unroll.
-func addRow32(acc *[32]int32, row *[32]int8) {
-	for j := 0; j < 32; j += 8 {
-		acc[j] += int32(row[j])
-		acc[j+1] += int32(row[j+1])
-		acc[j+2] += int32(row[j+2])
-		acc[j+3] += int32(row[j+3])
-		acc[j+4] += int32(row[j+4])
-		acc[j+5] += int32(row[j+5])
-		acc[j+6] += int32(row[j+6])
-		acc[j+7] += int32(row[j+7])
+// addRows32 adds the 32-wide int8 table rows of feats to acc. It works
+// eight bytes at a time (SWAR): each byte is offset by 128 to make it
+// unsigned, even and odd bytes go to separate 16-bit lanes of two uint64
+// accumulators per word, and the offset is removed once at the end. A lane
+// holds up to 257 rows; a token contributes at most 4.
+func (m *Model) addRows32(acc *[32]int32, feats []uint32) {
+	const (
+		flip = 0x8080808080808080
+		lane = 0x00FF00FF00FF00FF
+	)
+	var e0, e1, e2, e3, o0, o1, o2, o3 uint64
+	tab := m.tab
+	for _, f := range feats {
+		b := int(f) * 32
+		row := (*[32]byte)(tab[b : b+32])
+		x0 := binary.LittleEndian.Uint64(row[0:8]) ^ flip
+		x1 := binary.LittleEndian.Uint64(row[8:16]) ^ flip
+		x2 := binary.LittleEndian.Uint64(row[16:24]) ^ flip
+		x3 := binary.LittleEndian.Uint64(row[24:32]) ^ flip
+		e0 += x0 & lane
+		o0 += (x0 >> 8) & lane
+		e1 += x1 & lane
+		o1 += (x1 >> 8) & lane
+		e2 += x2 & lane
+		o2 += (x2 >> 8) & lane
+		e3 += x3 & lane
+		o3 += (x3 >> 8) & lane
+	}
+	bias := int32(128 * len(feats))
+	for w, p := range [4][2]uint64{{e0, o0}, {e1, o1}, {e2, o2}, {e3, o3}} {
+		a := (*[8]int32)(acc[w*8 : w*8+8])
+		ev, od := p[0], p[1]
+		a[0] += int32(ev&0xFFFF) - bias
+		a[1] += int32(od&0xFFFF) - bias
+		a[2] += int32((ev>>16)&0xFFFF) - bias
+		a[3] += int32((od>>16)&0xFFFF) - bias
+		a[4] += int32((ev>>32)&0xFFFF) - bias
+		a[5] += int32((od>>32)&0xFFFF) - bias
+		a[6] += int32(ev>>48) - bias
+		a[7] += int32(od>>48) - bias
 	}
 }
 
@@ -345,7 +371,7 @@ func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 	pa, pb := s.prefix[a*d:(a+1)*d], s.prefix[b*d:(b+1)*d]
 	h := s.h[:d]
 	for j := range h {
-		h[j] = float32(pb[j]-pa[j]+int32(bosRow[j])) * inv
+		h[j] = float32(pb[j]-pa[j]+int32(int8(bosRow[j]))) * inv
 	}
 	if m.cfg.Hidden > 0 {
 		for j := range h {

@@ -218,3 +218,36 @@ func TestIsCJKMatchesUnicodeTables(t *testing.T) {
 		}
 	}
 }
+
+func TestAddRows32MatchesPlainSum(t *testing.T) {
+	cfg := Config{Bits: 8, Dim: 32, Window: 16, Stride: 8, Heads: []string{UnsafeHead, "hate"}}
+	r := rand.New(rand.NewPCG(3, 4))
+	m := &Model{cfg: cfg, tab: make([]byte, cfg.Buckets()*32)}
+	for i := range m.tab {
+		m.tab[i] = byte(r.IntN(256))
+	}
+	m.tab[0], m.tab[1], m.tab[2] = 0x80, 0x7f, 0xff // -128, 127, -1
+	for trial := 0; trial < 200; trial++ {
+		feats := make([]uint32, r.IntN(6))
+		for i := range feats {
+			feats[i] = uint32(r.IntN(cfg.Buckets()))
+		}
+		if trial == 0 {
+			feats = []uint32{0, 0, 0, 0, 0}
+		}
+		var got, want [32]int32
+		for j := range got {
+			got[j] = int32(j * 1000)
+			want[j] = int32(j * 1000)
+		}
+		m.addRows32(&got, feats)
+		for _, f := range feats {
+			for j := 0; j < 32; j++ {
+				want[j] += int32(int8(m.tab[int(f)*32+j]))
+			}
+		}
+		if got != want {
+			t.Fatalf("feats %v: got %v, want %v", feats, got, want)
+		}
+	}
+}
