@@ -88,6 +88,12 @@ func BenchmarkLoadChat2KiB(b *testing.B) {
 	secs := envInt("WARDEN_BENCH_SECONDS", 5)
 	answer := strings.Repeat("A short friendly summary of the garden club meeting. ", 4)
 	e := newBenchEnv(b, fakellm.Config{Responder: func(string) string { return answer }})
+	if os.Getenv("WARDEN_BENCH_CHILD") != "" {
+		// The gateway in its own process, apart from the generator and the fake.
+		url, _, stop := startChildGateway(b, e.fakeURL)
+		defer stop()
+		e.gwURL = url
+	}
 	body := chat2KiB(false)
 	client := loadtest.NewClient(256)
 	ctx := context.Background()
