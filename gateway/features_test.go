@@ -106,7 +106,7 @@ func TestRecorderFailureFailsClosed(t *testing.T) {
 }
 
 func TestDetectorFailureAndTimeout(t *testing.T) {
-	e := newEnv(t, fakellm.Config{}, func(c *gateway.Config) { c.ScanTimeout = 50 * time.Millisecond })
+	e := newEnv(t, fakellm.Config{}, func(c *gateway.Config) { c.ScanTimeout = 200 * time.Millisecond })
 	for _, prompt := range []string{"FAILDET", "SLOWDET"} {
 		r := post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", prompt, false))
 		if r.status != 503 || r.header.Get("x-warden-decision") != "block" || e.fake.Requests() != 0 {

@@ -350,7 +350,7 @@ func TestUpstreamErrorsPassThrough(t *testing.T) {
 	}
 	e := newEnv(t, fakellm.Config{Fault: fault}, func(c *gateway.Config) {
 		for i := range c.Upstreams {
-			c.Upstreams[i].Timeout = 300 * time.Millisecond
+			c.Upstreams[i].Timeout = time.Second
 		}
 	})
 	r := post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", "429", false))
@@ -412,18 +412,31 @@ func TestHotReloadUnderLoad(t *testing.T) {
 	loose := policy.Default()
 	var failed atomic.Int64
 	var done atomic.Int64
-	var wg sync.WaitGroup
+	var swaps atomic.Int64
 	stop := make(chan struct{})
+	swapped := make(chan struct{})
+	go func() { // swap the policy every millisecond while requests run
+		defer close(swapped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if i%2 == 0 {
+				e.store.Swap(strict)
+			} else {
+				e.store.Swap(loose)
+			}
+			swaps.Add(1)
+		}
+	}()
+	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for i := 0; i < 12; i++ {
 				route := provider.Routes[(w+i)%len(provider.Routes)]
 				stream := i%2 == 0 && route.Streams()
 				req, _ := http.NewRequest("POST", e.url+route.Path(), strings.NewReader(bodyFor(route, modelFor(route), "a calm question about tea", stream)))
@@ -441,18 +454,11 @@ func TestHotReloadUnderLoad(t *testing.T) {
 			}
 		}(w)
 	}
-	for i := 0; i < 50; i++ {
-		if i%2 == 0 {
-			e.store.Swap(strict)
-		} else {
-			e.store.Swap(loose)
-		}
-		time.Sleep(4 * time.Millisecond)
-	}
-	close(stop)
 	wg.Wait()
-	if failed.Load() != 0 || done.Load() < 20 {
-		t.Fatalf("%d of %d requests failed during reloads", failed.Load(), done.Load())
+	close(stop)
+	<-swapped
+	if failed.Load() != 0 || done.Load() != 96 || swaps.Load() < 2 {
+		t.Fatalf("%d of %d requests failed during %d reloads", failed.Load(), done.Load(), swaps.Load())
 	}
 	digests := map[string]bool{}
 	for _, r := range e.rec.all() {

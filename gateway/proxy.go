@@ -58,7 +58,7 @@ func (g *Gateway) handler(route provider.Route) http.Handler {
 			g.m.requests.WithLabelValues(route.Path(), strconv.Itoa(status), string(x.decision)).Inc()
 			g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", x.id),
 				slog.String("route", route.Path()), slog.String("model", x.req.Model), slog.String("tenant", x.req.Tenant), slog.Int("status", status),
-				slog.String("decision", string(x.decision)), slog.Duration("duration", time.Since(x.start)))
+				slog.String("decision", string(x.decision)), slog.Float64("duration_ms", float64(time.Since(x.start).Microseconds())/1000))
 		}()
 		g.serve(x, sw, r)
 	})
