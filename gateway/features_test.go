@@ -186,9 +186,20 @@ func TestMeterGetsUsage(t *testing.T) {
 	e := newEnv(t, fakellm.Config{Responder: func(string) string { return "one two three" }}, func(c *gateway.Config) { c.Meter = m })
 	post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", "a b", false))
 	post(t, e.url, "/v1/messages", bodyFor(provider.Messages, "claude-x", "a b", true))
+	// The gateway asks for the usage chunk the client did not ask for,
+	// meters it and keeps it from the client.
+	r := post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", "a b", true))
+	if strings.Contains(string(r.body), `"choices":[]`) || !strings.Contains(string(e.fake.Last().Body), `"include_usage":true`) {
+		t.Fatalf("usage chunk: %s", r.body)
+	}
+	// A client that asks for it gets it.
+	r = post(t, e.url, "/v1/chat/completions", `{"model":"fake-x","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"a b"}]}`)
+	if !strings.Contains(string(r.body), `"choices":[]`) {
+		t.Fatalf("requested usage chunk missing: %s", r.body)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.calls != 2 || m.completion != 6 || m.prompt == 0 {
+	if m.calls != 4 || m.completion != 12 || m.prompt == 0 {
 		t.Fatalf("meter %+v", m)
 	}
 }

@@ -41,6 +41,9 @@ type exchange struct {
 	redact *detect.Redaction // input redactions, for restoring
 	// decision is the strongest decision so far (input, then output).
 	decision policy.Action
+	// dropUsage: the gateway asked the upstream for a usage chunk the
+	// client did not ask for; it is metered and not forwarded.
+	dropUsage bool
 }
 
 // logger returns the request's logger (built on first use: most requests

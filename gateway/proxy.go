@@ -163,15 +163,18 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 				}
 			}
 		}
-		if preq.Changed() {
-			if body, err = preq.Body(); err != nil {
-				g.fail(w, f, http.StatusInternalServerError, "internal_error", "re-encoding the redacted request failed", "")
-				return
-			}
-		}
 	default: // block (escalation has been resolved)
 		g.refuse(x, w, preq, in, true)
 		return
+	}
+	if g.cfg.Meter != nil && preq.EnsureStreamUsage() {
+		x.dropUsage = true
+	}
+	if preq.Changed() {
+		if body, err = preq.Body(); err != nil {
+			g.fail(w, f, http.StatusInternalServerError, "internal_error", "re-encoding the request failed", "")
+			return
+		}
 	}
 
 	// Upstream.

@@ -233,6 +233,9 @@ func (sg *streamGuard) onEvent(ev sse.Event) error {
 		sg.out = append(sg.out, ev.Raw...) // fail open: forwarded unchecked
 		return nil
 	}
+	if e.UsageOnly && sg.x.dropUsage {
+		return nil // metered (Inspect kept the usage), not forwarded
+	}
 	h := heldEvent{raw: append([]byte(nil), ev.Raw...), ev: e, at: time.Now()}
 	var touched [4]*channel
 	nt := 0

@@ -205,17 +205,17 @@ func (s *Server) handle(route provider.Route) http.HandlerFunc {
 			writeJSON(w, 200, c.Body(route))
 			return
 		}
-		s.stream(ctx, w, route, req.Model, id, text, tools, finish, usage, fault)
+		s.stream(ctx, w, route, req, id, text, tools, finish, usage, fault)
 	}
 }
 
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, route provider.Route, model, id, text string,
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, route provider.Route, req *provider.Request, id, text string,
 	tools []provider.ToolCall, finish string, usage provider.Usage, fault Fault) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
 	flusher, _ := w.(http.Flusher)
-	enc := &provider.Encoder{Route: route, ID: id, Model: model, Created: time.Now().Unix()}
+	enc := &provider.Encoder{Route: route, ID: id, Model: req.Model, Created: time.Now().Unix(), UsageChunk: req.StreamUsage()}
 	events := 0
 	send := func(b []byte) bool {
 		if fault.AbortAfter > 0 && events >= fault.AbortAfter {

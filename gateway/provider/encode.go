@@ -155,6 +155,10 @@ type Encoder struct {
 	ID      string
 	Model   string
 	Created int64
+	// UsageChunk makes Finish send the usage in a chunk of its own with no
+	// choices, as OpenAI does when a client sets
+	// stream_options.include_usage (and only then).
+	UsageChunk bool
 
 	started bool
 	// open item: 0 none, 1 text, 2 tool
@@ -357,11 +361,15 @@ func (e *Encoder) Finish(dst []byte, finish string, u Usage) []byte {
 		choices = []int{0}
 	}
 	for _, i := range choices {
-		c := e.chunk(map[string]any{}, finish, i)
-		if u.OK && e.Route == Chat && i == choices[len(choices)-1] {
-			c["usage"] = openAIUsage(u)
+		dst = e.event(dst, "", e.chunk(map[string]any{}, finish, i))
+	}
+	if e.UsageChunk && u.OK {
+		object := "chat.completion.chunk"
+		if e.Route == Completions {
+			object = "text_completion"
 		}
-		dst = e.event(dst, "", c)
+		dst = e.event(dst, "", map[string]any{"id": e.ID, "object": object, "created": e.Created, "model": e.Model,
+			"choices": []any{}, "usage": openAIUsage(u)})
 	}
 	return append(dst, "data: [DONE]\n\n"...)
 }

@@ -427,3 +427,33 @@ func (r *Request) LastUser() string {
 	}
 	return ""
 }
+
+// EnsureStreamUsage asks an OpenAI-format upstream to report token usage
+// at the end of a stream (stream_options.include_usage) when the client did
+// not, and reports whether it added the option: the gateway then meters
+// the usage chunk and drops it, so the client sees the stream it asked for.
+func (r *Request) EnsureStreamUsage() bool {
+	if !r.Stream || (r.Route != Chat && r.Route != Completions) {
+		return false
+	}
+	opts, _ := r.root["stream_options"].(map[string]any)
+	if opts != nil {
+		if v, _ := opts["include_usage"].(bool); v {
+			return false
+		}
+	} else {
+		opts = map[string]any{}
+		r.root["stream_options"] = opts
+	}
+	opts["include_usage"] = true
+	r.changed = true
+	return true
+}
+
+// StreamUsage reports whether the client asked for a usage chunk at the
+// end of an OpenAI stream (stream_options.include_usage).
+func (r *Request) StreamUsage() bool {
+	opts, _ := r.root["stream_options"].(map[string]any)
+	v, _ := opts["include_usage"].(bool)
+	return v
+}

@@ -26,6 +26,8 @@ type Event struct {
 	Done bool
 	// Error marks an error event from the upstream.
 	Error bool
+	// UsageOnly marks an OpenAI chunk that carries only usage (no choices).
+	UsageOnly bool
 
 	name, data string // the event, for Rewrite
 
@@ -165,6 +167,7 @@ func (s *Inspector) Inspect(ev sse.Event) (Event, error) {
 		}
 		if c.Usage != nil {
 			out.Usage = Usage{Prompt: c.Usage.Prompt, Completion: c.Usage.Completion, OK: true}
+			out.UsageOnly = len(c.Choices) == 0
 		}
 	case Messages:
 		var a anthropicEvent
