@@ -12,7 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-safety/warden/audit"
+	"github.com/warden-safety/warden/board"
 	"github.com/warden-safety/warden/config"
+	"github.com/warden-safety/warden/detect/guardmodel"
+	"github.com/warden-safety/warden/gateway"
+)
+
+// The parts other packages build fit the gateway's seams.
+var (
+	_ gateway.Recorder  = (*audit.Log)(nil)
+	_ gateway.Governor  = (*board.Board)(nil)
+	_ gateway.Meter     = (*board.Board)(nil)
+	_ gateway.Meter     = (*board.Meter)(nil)
+	_ gateway.Escalator = (*guardmodel.Set)(nil)
 )
 
 type syncBuffer struct {
