@@ -130,6 +130,11 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
 
+	defer func() { // also when the stream is aborted
+		if m := g.cfg.Meter; m != nil && sg.insp.Usage.OK {
+			m.AddTokens(preq.Model, "served", sg.insp.Usage.Prompt, sg.insp.Usage.Completion)
+		}
+	}()
 	var p sse.Parser
 	buf := make([]byte, 4<<10)
 	for {
@@ -176,9 +181,6 @@ func (g *Gateway) stream(x *exchange, w *statusWriter, r *http.Request, up *upst
 		}
 	}
 	w.Header().Set("X-Warden-Output-Decision", string(sg.result.decision.Action))
-	if m := g.cfg.Meter; m != nil && sg.insp.Usage.OK {
-		m.AddTokens(preq.Model, "served", sg.insp.Usage.Prompt, sg.insp.Usage.Completion)
-	}
 }
 
 // flush writes what was released; false when the client is gone.
