@@ -9,6 +9,7 @@ import (
 
 	"github.com/warden-safety/warden/api"
 	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/detect/classifier"
 	"github.com/warden-safety/warden/detect/lexicon"
 	"github.com/warden-safety/warden/detect/pii"
 	"github.com/warden-safety/warden/internal/loadgen"
@@ -21,13 +22,27 @@ import (
 // the lexicon and PII ones; the prompt is a typical ~250-byte request.
 //
 //	go test ./api -run '^$' -bench ModerationsLoopback -benchtime 100000x
-func BenchmarkModerationsLoopback(b *testing.B) {
+func BenchmarkModerationsLoopback(b *testing.B) { benchModerations(b, false) }
+
+// BenchmarkModerationsLoopbackClassifier is the same with the trained
+// classifier in the pipeline, as `warden serve` runs by default.
+func BenchmarkModerationsLoopbackClassifier(b *testing.B) { benchModerations(b, true) }
+
+func benchModerations(b *testing.B, withClassifier bool) {
 	lex, err := lexicon.New()
 	if err != nil {
 		b.Fatal(err)
 	}
+	ds := []detect.Detector{lex, pii.New()}
+	if withClassifier {
+		clf, err := classifier.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, clf)
+	}
 	mux := http.NewServeMux()
-	api.New(api.Config{Pipeline: detect.NewPipeline(lex, pii.New()), Policy: policy.NewStore(policy.Default())}).Register(mux)
+	api.New(api.Config{Pipeline: detect.NewPipeline(ds...), Policy: policy.NewStore(policy.Default())}).Register(mux)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
