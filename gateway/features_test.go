@@ -437,3 +437,22 @@ func TestAbandonedStreamIsRecorded(t *testing.T) {
 		t.Fatalf("no output record for the abandoned stream: %+v", e.rec.all())
 	}
 }
+
+func TestModelLookupAndRequestIDUpstream(t *testing.T) {
+	e := newEnv(t, fakellm.Config{}, nil)
+	for path, want := range map[string]int{"/v1/models/fake-anything": 200, "/v1/models/meta-llama/x": 404, "/v1/models/claude-3": 200} {
+		resp, err := http.Get(e.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	r := post(t, e.url, "/v1/chat/completions", bodyFor(provider.Chat, "fake-x", "hi", false))
+	if id := e.fake.Last().Header.Get("X-Warden-Request-Id"); id == "" || id != r.header.Get("x-warden-request-id") {
+		t.Fatalf("upstream saw request id %q, client %q", id, r.header.Get("x-warden-request-id"))
+	}
+}

@@ -276,6 +276,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.mux.Handle("POST "+r.Path(), g.handler(r))
 	}
 	g.mux.HandleFunc("GET /v1/models", g.models)
+	g.mux.HandleFunc("GET /v1/models/{model...}", g.model)
 	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -303,7 +304,7 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	for _, r := range provider.Routes {
 		mux.Handle("POST "+r.Path(), g)
 	}
-	for _, p := range []string{"GET /v1/models", "GET /healthz", "GET /readyz", "GET /metrics"} {
+	for _, p := range []string{"GET /v1/models", "GET /v1/models/{model...}", "GET /healthz", "GET /readyz", "GET /metrics"} {
 		mux.Handle(p, g)
 	}
 }
@@ -376,6 +377,31 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-warden-request-id", newRequestID())
 	w.Header().Set("x-warden-decision", string(policy.Allow))
 	writeJSON(w, http.StatusOK, mustJSON(body))
+}
+
+// model describes one model: any name the routes send to an upstream
+// (exact or glob), 404 otherwise.
+func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
+	f := provider.OpenAI
+	if r.Header.Get("anthropic-version") != "" {
+		f = provider.Anthropic
+	}
+	if _, ok := g.authenticate(w, r, f); !ok {
+		return
+	}
+	name := r.PathValue("model")
+	w.Header().Set("x-warden-request-id", newRequestID())
+	w.Header().Set("x-warden-decision", string(policy.Allow))
+	u := g.resolve(name)
+	if u == nil {
+		g.fail(w, f, http.StatusNotFound, "model_not_found", fmt.Sprintf("model %q is not served by this gateway", name), "model")
+		return
+	}
+	if f == provider.Anthropic {
+		writeJSON(w, http.StatusOK, mustJSON(map[string]any{"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}))
+		return
+	}
+	writeJSON(w, http.StatusOK, mustJSON(map[string]any{"id": name, "object": "model", "created": 0, "owned_by": u.Name}))
 }
 
 func newRequestID() string {

@@ -181,7 +181,7 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	headerTimer := time.AfterFunc(up.Timeout, cancel)
-	ureq, err := up.newRequest(uctx, route, preq.Model, body, r, auth.forwardKey)
+	ureq, err := up.newRequest(uctx, route, preq.Model, body, r, auth.forwardKey, x.id)
 	if err != nil {
 		headerTimer.Stop()
 		g.fail(w, f, http.StatusInternalServerError, "internal_error", err.Error(), "")

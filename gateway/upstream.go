@@ -129,7 +129,7 @@ var forwardedHeaders = []string{"Accept", "User-Agent", "OpenAI-Organization", "
 
 // newRequest builds the upstream request. clientKey is forwarded in
 // passthrough mode.
-func (u *upstream) newRequest(ctx context.Context, route provider.Route, model string, body []byte, in *http.Request, clientKey string) (*http.Request, error) {
+func (u *upstream) newRequest(ctx context.Context, route provider.Route, model string, body []byte, in *http.Request, clientKey, requestID string) (*http.Request, error) {
 	target := *u.base
 	switch u.Kind {
 	case KindAzure:
@@ -150,6 +150,7 @@ func (u *upstream) newRequest(ctx context.Context, route provider.Route, model s
 	}
 	req.GetBody = func() (io_ReadCloser, error) { return nopCloser{bytes.NewReader(body)}, nil }
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Warden-Request-Id", requestID)
 	for _, h := range forwardedHeaders {
 		if v := in.Header.Get(h); v != "" {
 			req.Header.Set(h, v)
