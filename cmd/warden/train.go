@@ -50,6 +50,7 @@ func runTrain(env *cliEnv, args []string) int {
 	sample := fs.Float64("sample", 1, "fraction of the train split to use (for quick experiments)")
 	holdout := fs.String("holdout", "", "comma-separated sources left out of training and reported separately")
 	unsafeW := fs.Float64("unsafe-weight", def.UnsafeWeight, "loss weight of unsafe examples")
+	dropout := fs.Float64("dropout", def.Dropout, "probability of leaving out each feature at each training step")
 	augment := fs.Bool("augment", def.Augment, "also train on examples joined with other text (see package train)")
 	workers := fs.Int("workers", 0, "goroutines for feature extraction and scoring (0 = all cores)")
 	own := fs.Bool("own", true, "include the project's own examples (detect/classifier/data/own)")
@@ -67,6 +68,7 @@ func runTrain(env *cliEnv, args []string) int {
 	}
 	opt := def
 	opt.Epochs, opt.LR, opt.Seed, opt.UnsafeWeight, opt.Workers, opt.Augment = *epochs, *lr, *seed, *unsafeW, *workers, *augment
+	opt.Dropout = *dropout
 	opt.Config.Bits, opt.Config.Dim, opt.Config.Hidden = *bits, *dim, *hidden
 	opt.Log = env.stderr
 	if err := opt.Config.Validate(); err != nil {
@@ -132,6 +134,9 @@ func runTrain(env *cliEnv, args []string) int {
 	}
 	if *holdout != "" {
 		info["holdout"] = *holdout
+	}
+	if opt.Dropout > 0 {
+		info["dropout"] = opt.Dropout
 	}
 	for _, p := range []part{{"dev", devEx}, {"test", testEx}, {"held-out sources", heldEx}} {
 		if len(p.ex) == 0 {

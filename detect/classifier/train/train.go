@@ -66,6 +66,10 @@ type Options struct {
 	// the middle of ordinary text, and ordinary text stays safe when it is
 	// joined with more ordinary text.
 	Augment bool
+	// Dropout is the probability of leaving out each feature of an
+	// example at each step (0 = none): the model cannot lean on any single
+	// word, which helps it on text unlike its training data.
+	Dropout float64
 	// Workers bounds the goroutines for feature extraction and scoring
 	// (0 = GOMAXPROCS). Results do not depend on it.
 	Workers int
@@ -244,6 +248,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 	gz := make([]float32, inner)
 	gh := make([]float32, d)
 	go_ := make([]float32, nh)
+	var kept []uint32
 	start := time.Now()
 	for ep := 0; ep < opt.Epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -257,12 +262,23 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 			s := &samples[idx]
 			lr := float32(opt.LR * (1 - float64(step)/total))
 			step++
-			// forward
-			inv := 1 / float32(len(s.feats))
+			// forward, over the features kept this step
+			feats := s.feats
+			if opt.Dropout > 0 && len(feats) > 1 {
+				kept = kept[:0]
+				for k, f := range feats {
+					// the start feature (k == 0) is always kept
+					if k == 0 || rng.Float64() >= opt.Dropout {
+						kept = append(kept, f)
+					}
+				}
+				feats = kept
+			}
+			inv := 1 / float32(len(feats))
 			for j := range h {
 				h[j] = 0
 			}
-			for _, f := range s.feats {
+			for _, f := range feats {
 				row := w.Emb[int(f)*d : int(f)*d+d]
 				for j, v := range row {
 					h[j] += v
@@ -344,7 +360,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 			for j := range gh {
 				gh[j] *= lr * inv
 			}
-			for _, f := range s.feats {
+			for _, f := range feats {
 				row := w.Emb[int(f)*d : int(f)*d+d]
 				for j := range row {
 					row[j] -= gh[j]

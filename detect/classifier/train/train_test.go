@@ -86,6 +86,31 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 	}
 }
 
+func TestTrainWithDropout(t *testing.T) {
+	ex := fixture()
+	opt := tinyOptions()
+	opt.Dropout = 0.3
+	var files [][]byte
+	for i := 0; i < 2; i++ {
+		m, err := Train(context.Background(), ex, ex, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Evaluate(context.Background(), m, ex, 0.5, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Unsafe.F1() < 0.95 {
+			t.Fatalf("dropout training fit F1 %.3f", r.Unsafe.F1())
+		}
+		b, _ := m.MarshalBinary()
+		files = append(files, b)
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		t.Fatal("dropout training is not deterministic")
+	}
+}
+
 func TestTrainRejectsBadOptions(t *testing.T) {
 	opt := tinyOptions()
 	opt.Epochs = 0
