@@ -37,7 +37,7 @@ func benchPipeline(b *testing.B) *detect.Pipeline {
 // chat2KiB is a benign chat request of about 2 KiB.
 func chat2KiB(stream bool) []byte {
 	para := "Please summarise the following notes about our quarterly garden club meeting, keeping the tone friendly. "
-	user := strings.Repeat(para, 17)
+	user := strings.Repeat(para, 18)
 	s := ""
 	if stream {
 		s = `,"stream":true`
