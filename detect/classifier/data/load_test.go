@@ -18,33 +18,77 @@ func datasetsDir(t *testing.T) string {
 	return dir
 }
 
-func TestLoadDatasets(t *testing.T) {
+// TestAdaptersReadEveryDataset runs every adapter over the real datasets
+// and checks what it produces.
+func TestAdaptersReadEveryDataset(t *testing.T) {
 	dir := datasetsDir(t)
-	set, err := Load(context.Background(), Options{Dir: dir})
+	var total, unsafe int
+	for _, a := range adapters {
+		if _, err := os.Stat(p(dir, a.files[0])); err != nil {
+			t.Errorf("source %s: %v", a.name, err)
+			continue
+		}
+		ex, err := a.read(dir)
+		if err != nil {
+			t.Errorf("source %s: %v", a.name, err)
+			continue
+		}
+		if len(ex) == 0 {
+			t.Errorf("source %s read no rows", a.name)
+		}
+		n := 0
+		for _, e := range ex {
+			if len(e.Labels) > 0 && !e.Unsafe {
+				t.Fatalf("%s: labelled row not unsafe", a.name)
+			}
+			if e.Lang != "en" && e.Lang != "zh" {
+				t.Fatalf("%s: lang %q", a.name, e.Lang)
+			}
+			for _, c := range e.Labels {
+				if !c.Valid() {
+					t.Fatalf("%s: invalid category %q", a.name, c)
+				}
+			}
+			if e.Unsafe {
+				n++
+			}
+		}
+		t.Logf("%-28s %-13s rows %6d unsafe %6d", a.name, a.group, len(ex), n)
+		total += len(ex)
+		unsafe += n
+	}
+	t.Logf("total %d rows, %d unsafe", total, unsafe)
+}
+
+// TestLoadSubset runs the whole loading pipeline (dedupe, caps, split)
+// over a few real sources plus the project's own data.
+func TestLoadSubset(t *testing.T) {
+	dir := datasetsDir(t)
+	set, err := Load(context.Background(), Options{Dir: dir, Cap: 100,
+		Sources: []string{"advbench", "dangerousqa", "hatecheck", "coconot_contrast", "multijail"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unsafe, total int
-	for _, st := range set.Stats {
-		t.Logf("%-28s %-13s read %6d kept %6d unsafe %6d missing=%v", st.Source, st.Group, st.Read, st.Kept, st.Unsafe, st.Missing)
-		if st.Missing {
-			t.Errorf("source %s missing", st.Source)
-		}
-		if !st.Missing && st.Read == 0 {
-			t.Errorf("source %s read no rows", st.Source)
-		}
-	}
+	bySource := map[string]int{}
 	for _, e := range set.Examples {
-		total++
-		if e.Unsafe {
-			unsafe++
-		}
-		if len(e.Labels) > 0 && !e.Unsafe {
-			t.Fatalf("labelled row not unsafe: %+v", e)
-		}
-		if e.Lang != "en" && e.Lang != "zh" {
-			t.Fatalf("bad lang %q in %s", e.Lang, e.Source)
+		bySource[e.Source]++
+	}
+	for _, src := range []string{"advbench", "dangerousqa", "hatecheck", "coconot_contrast", "multijail"} {
+		if n := bySource[src]; n == 0 || n > 100 {
+			t.Errorf("%s: %d rows after a cap of 100", src, n)
 		}
 	}
-	t.Logf("total %d unsafe %d conflicts %d", total, unsafe, set.Conflicts)
+	if bySource["own/harmful_en_tpl"] < 1000 {
+		t.Errorf("own data not loaded or capped: %d rows", bySource["own/harmful_en_tpl"])
+	}
+	splits := map[Split]int{}
+	for _, e := range set.Examples {
+		splits[SplitOf(e.Text)]++
+	}
+	if splits[Dev] == 0 || splits[Test] == 0 || splits[Train] < splits[Dev]*5 {
+		t.Errorf("splits %v", splits)
+	}
+	if _, err := Load(context.Background(), Options{Dir: "/nonexistent"}); err == nil {
+		t.Error("missing directory accepted")
+	}
 }
