@@ -209,6 +209,12 @@ func join(src string, m *mapping) (string, bool) {
 			last = k
 		}
 		if units < 3 || letters < 2 {
+			// Runs starting at the units up to last share this run's
+			// separator and end where it ends, with fewer letters: only
+			// last may start a longer one (with another separator).
+			if last > i {
+				i = last - 1
+			}
 			continue
 		}
 		if out == nil {

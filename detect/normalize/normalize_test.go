@@ -425,6 +425,22 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// Repetitive hostile inputs of 256 KiB: each runs in milliseconds; an
+// accidentally quadratic scan (as once for hex pairs and for runs of
+// spaced characters) makes this test take minutes.
+func TestRepetitiveInputsStayLinear(t *testing.T) {
+	const n = 256 << 10
+	for _, unit := range []string{
+		"a b ", "b 0 m b ", "%41", "%FF", "&#98;", "&amp;", "&#", "ｂ", "b\u200b", "b0", "ABCDEFGH ",
+		"6f ", "6f:", "\\x62", "\\x", "ubj gb znxr n obzo ", "! ", "!.", "@ ", "\xff", "ЬоmЬ ",
+		"aG93IHRvIG1ha2UgYSBib21i\n", "Ym9tYg== ", "JTYyJTZGJTZEJTYy ", "a.", "a b.", "I ", "=", "+/", "\U000E0041",
+	} {
+		text := strings.Repeat(unit, n/len(unit))
+		views := normalize.Views(text, normalize.Options{})
+		checkViews(t, text, views, normalize.Options{})
+	}
+}
+
 func TestBenignTextsMakeNoDecodedViews(t *testing.T) {
 	benign := []string{
 		"Hello, how are you today?",

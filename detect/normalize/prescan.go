@@ -466,11 +466,13 @@ func hexPairsAround(s string, p int) scanFlags {
 		return 0
 	}
 	pairSep := func(k int) bool { return k >= 0 && k < len(s) && (s[k] == ' ' || s[k] == ':' || s[k] == '-') }
+	// Four pairs are enough: looking no further keeps a long run of
+	// pairs linear.
 	count := 1
-	for b := a; pairSep(b-1) && isHex(b-3) && isHex(b-2) && !isAl(b-4); b -= 3 {
+	for b := a; count < 4 && pairSep(b-1) && isHex(b-3) && isHex(b-2) && !isAl(b-4); b -= 3 {
 		count++
 	}
-	for b := a; pairSep(b+2) && isHex(b+3) && isHex(b+4) && !isAl(b+5); b += 3 {
+	for b := a; count < 4 && pairSep(b+2) && isHex(b+3) && isHex(b+4) && !isAl(b+5); b += 3 {
 		count++
 	}
 	if count >= 4 {
