@@ -226,6 +226,11 @@ func (f *folder) segment(src string, s, e int) {
 		return
 	}
 	f.change(src, s)
+	if src[s] < utf8.RuneSelf {
+		// An ASCII letter composed with what follows ("A\u0323" is Ạ):
+		// the ASCII words of the text have changed shape.
+		f.reshaped = true
+	}
 	for k := 0; k < len(f.seg); {
 		r, size := utf8.DecodeRune(f.seg[k:])
 		k += size
