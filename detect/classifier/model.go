@@ -118,8 +118,8 @@ type Weights struct {
 	Info map[string]any
 }
 
-// Model is a quantized classifier ready for inference. It is immutable
-// and safe for concurrent use.
+// Model is a quantized classifier ready for inference. Once built (and,
+// for the trainer, calibrated) it is immutable and safe for concurrent use.
 type Model struct {
 	cfg Config
 	// tab holds one int8 row of width inner() per bucket: the feature's
@@ -465,7 +465,8 @@ func (m *Model) Logits(text string) []float32 {
 }
 
 // SetCalibration replaces the per-head Platt parameters (used by the
-// trainer after quantization, so calibration sees the quantized model).
+// trainer after quantization, so calibration sees the quantized model). It
+// must not be called while the model is being used by other goroutines.
 func (m *Model) SetCalibration(cal []Platt) error {
 	if len(cal) != len(m.cfg.Heads) {
 		return fmt.Errorf("calibration has %d heads, model %d", len(cal), len(m.cfg.Heads))
@@ -494,5 +495,6 @@ func (m *Model) WithLocal(local, stride, min int, bias float32) (*Model, error) 
 	return cp, nil
 }
 
-// SetInfo replaces the provenance written with the model.
+// SetInfo replaces the provenance written with the model. Like
+// SetCalibration, it is for the trainer, before the model is shared.
 func (m *Model) SetInfo(info map[string]any) { m.info = info }
