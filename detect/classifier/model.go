@@ -398,10 +398,11 @@ func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 type Scores struct {
 	// Unsafe is the calibrated probability that the text is unsafe.
 	Unsafe float64
-	// Categories holds a score per category head. The top category's
-	// score equals Unsafe; the others are Unsafe scaled by their head's
-	// probability relative to the top head's, so "any category ≥ t" means
-	// exactly "P(unsafe) ≥ t".
+	// Categories holds a score per category head. The top category (the
+	// head with the highest probability) scores Unsafe; every other
+	// category scores its head's probability capped at Unsafe. So the
+	// maximum is P(unsafe), and "any category ≥ t" means exactly
+	// "P(unsafe) ≥ t".
 	Categories map[hazard.Category]float64
 	// Heads holds each category head's own calibrated probability
 	// (P(category | text) as the head learned it), for evaluation.
@@ -439,20 +440,17 @@ func (m *Model) scores(raw []float32) Scores {
 	p := make([]float64, len(raw))
 	m.probs(raw, p)
 	s := Scores{Unsafe: p[0], Categories: make(map[hazard.Category]float64, len(p)-1), Heads: make(map[hazard.Category]float64, len(p)-1)}
-	top := 0.0
-	for _, v := range p[1:] {
-		if v > top {
-			top = v
+	top := 1
+	for k := 2; k < len(p); k++ {
+		if p[k] > p[top] {
+			top = k
 		}
 	}
 	for k := 1; k < len(p); k++ {
 		s.Heads[m.heads[k]] = p[k]
-		if top > 0 {
-			s.Categories[m.heads[k]] = p[0] * p[k] / top
-		} else {
-			s.Categories[m.heads[k]] = 0
-		}
+		s.Categories[m.heads[k]] = math.Min(p[k], p[0])
 	}
+	s.Categories[m.heads[top]] = p[0]
 	return s
 }
 
