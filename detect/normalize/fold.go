@@ -94,6 +94,16 @@ func (f *folder) fold(src string) (string, bool) {
 				continue
 			}
 		}
+		if e := i + 3; c == 0xEF && e <= len(src) && fullWidthAt(src, i) && (e == len(src) || starterAt(src, e)) {
+			// A full-width character alone in its segment (what follows
+			// composes with nothing before it): no need to ask norm.
+			f.segment(src, i, e)
+			segEnd, i = e, e
+			if nfkcEnd < e {
+				nfkcEnd = e
+			}
+			continue
+		}
 		if i >= nfkcEnd {
 			// A segment may start at the ASCII character before i (a base
 			// letter followed by a combining mark).
@@ -139,6 +149,30 @@ func (f *folder) fold(src string) (string, bool) {
 		return src, false
 	}
 	return string(f.out), true
+}
+
+// fullWidthAt reports whether a full-width ASCII variant (U+FF01..U+FF5E)
+// starts at src[i].
+func fullWidthAt(src string, i int) bool {
+	if i+2 >= len(src) || src[i] != 0xEF {
+		return false
+	}
+	b1, b2 := src[i+1], src[i+2]
+	return b2&0xC0 == 0x80 && (b1 == 0xBC && b2 >= 0x81 || b1 == 0xBD && b2 <= 0x9E)
+}
+
+// starterAt reports whether src[i] starts a character that begins a new
+// normalization segment whatever precedes it: ASCII, a Han ideograph, a
+// full-width ASCII variant or CJK punctuation U+3000..U+3029.
+func starterAt(src string, i int) bool {
+	c := src[i]
+	if c < utf8.RuneSelf {
+		return true
+	}
+	if hanAt(src, i) || fullWidthAt(src, i) {
+		return true
+	}
+	return c == 0xE3 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2] >= 0x80 && src[i+2] <= 0xA9
 }
 
 // hanAt reports whether a CJK unified ideograph (U+3400..U+9FFF) starts

@@ -42,6 +42,13 @@ func TestFullWidthMatchesNFKC(t *testing.T) {
 	if got := normalize.Canonical("a\u3000b"); got != "a b" {
 		t.Fatalf("ideographic space: %q", got)
 	}
+	// Next to marks, kana and punctuation the fast path must step aside.
+	for _, s := range []string{"ａ\u0301", "Ｅ\u0300x", "ｂ、ｃ。", "中ｂ文", "ｂ\u3099", "ｶﾞ", "ｂｏｍｂ!", "\uff21\uff41"} {
+		want := strings.ToLower(norm.NFKC.String(s))
+		if got := normalize.Canonical(s); got != want {
+			t.Errorf("Canonical(%q) = %q, NFKC gives %q", s, got, want)
+		}
+	}
 }
 
 // Han ideographs take a fast path that must leave them exactly as NFKC
