@@ -130,7 +130,7 @@ func skipView(name string) bool {
 		last = name[i+1:]
 	}
 	switch last {
-	case "leet", "joined", "skeleton", "rot13", "reversed":
+	case "leet", "leet-l", "joined", "skeleton", "rot13", "reversed":
 		return true
 	}
 	return false
