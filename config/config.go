@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/warden-safety/warden/audit"
+	"github.com/warden-safety/warden/detect/guardmodel"
 )
 
 // DefaultAddr is where `warden serve` listens by default.
@@ -29,6 +32,9 @@ const MaxFileSize = 1 << 20
 
 // Config is the whole configuration file.
 type Config struct {
+	// DataDir holds the audit database and keys and the safety board's
+	// statements (WARDEN_DATA_DIR; default "data").
+	DataDir   string     `yaml:"data_dir"`
 	Server    Server     `yaml:"server"`
 	Policy    Policy     `yaml:"policy"`
 	Detect    Detect     `yaml:"detect"`
@@ -36,7 +42,13 @@ type Config struct {
 	Upstreams []Upstream `yaml:"upstreams"`
 	Routes    []Route    `yaml:"routes"`
 	Audit     Audit      `yaml:"audit"`
+	Board     Board      `yaml:"board"`
+	// Guards are the guard models a policy may escalate to by name.
+	Guards []guardmodel.Config `yaml:"guards"`
 }
+
+// DefaultDataDir is the data directory when none is configured.
+const DefaultDataDir = "data"
 
 // Server is the HTTP server and gateway behaviour.
 type Server struct {
@@ -122,11 +134,32 @@ type Route struct {
 	Upstream string `yaml:"upstream"`
 }
 
-// Audit is the audit log's section.
+// Audit is the audit log's section: the fields of audit.Config (driver,
+// dsn, privacy, checkpoint_every, checkpoint_interval, async, retention, …)
+// plus a switch.
 type Audit struct {
-	// Privacy is how much text records carry: none (default), redacted or
-	// full (WARDEN_PRIVACY).
-	Privacy string `yaml:"privacy"`
+	// Enabled turns the audit log on (default true). Off, decisions are
+	// not recorded: only for tests and local experiments.
+	Enabled      *bool `yaml:"enabled"`
+	audit.Config `yaml:",inline"`
+}
+
+// On reports whether the audit log is enabled.
+func (a Audit) On() bool { return a.Enabled == nil || *a.Enabled }
+
+// Board is the safety board's section. The board is enforced when a charter
+// has been installed (`warden board init`) in DataDir/board or when
+// PostgreSQL is configured.
+type Board struct {
+	// Postgres is a PostgreSQL connection string; statements are then
+	// shared by every replica. It may hold a password: never logged.
+	Postgres string `yaml:"postgres"`
+	// Prefix of the board's PostgreSQL tables (default "warden_board").
+	Prefix string `yaml:"prefix"`
+	// Deployment, when set, must equal the charter's deployment ID.
+	Deployment string `yaml:"deployment"`
+	// Required makes serve refuse to start without a board charter.
+	Required bool `yaml:"required"`
 }
 
 // Duration is a time.Duration written as "1.5s", "200ms", "2m".
@@ -165,7 +198,7 @@ func (s Secret) MarshalYAML() (any, error) {
 // Default returns the configuration used when no file is given: listen on
 // 127.0.0.1:8080, built-in policy, no upstream (the echo model serves).
 func Default() *Config {
-	return &Config{Server: Server{Addr: DefaultAddr}}
+	return &Config{DataDir: DefaultDataDir, Server: Server{Addr: DefaultAddr}}
 }
 
 // Parse reads a configuration document. Unknown fields are errors (a typo
@@ -215,7 +248,10 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Policy.Path = v
 	}
 	if v := getenv("WARDEN_PRIVACY"); v != "" {
-		c.Audit.Privacy = v
+		c.Audit.Privacy = audit.PrivacyMode(v)
+	}
+	if v := getenv("WARDEN_DATA_DIR"); v != "" {
+		c.DataDir = v
 	}
 	if v := getenv("WARDEN_AUTH_MODE"); v != "" {
 		c.Auth.Mode = v
@@ -278,6 +314,20 @@ func (c *Config) Validate() error {
 	case "", "json", "text":
 	default:
 		bad("server.log_format", "%q: want json or text", c.Server.LogFormat)
+	}
+	if c.Audit.On() {
+		ac := c.Audit.Config
+		if ac.DataDir == "" {
+			ac.DataDir = c.DataDir
+		}
+		if err := ac.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i, g := range c.Guards {
+		if g.Name == "" {
+			bad(fmt.Sprintf("guards[%d].name", i), "is empty")
+		}
 	}
 	switch c.Audit.Privacy {
 	case "", "none", "redacted", "full":

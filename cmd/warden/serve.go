@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/warden-safety/warden/api"
+	"github.com/warden-safety/warden/audit"
+	"github.com/warden-safety/warden/board"
 	"github.com/warden-safety/warden/config"
+	"github.com/warden-safety/warden/detect/guardmodel"
 	"github.com/warden-safety/warden/gateway"
 	"github.com/warden-safety/warden/policy"
 )
@@ -116,7 +120,7 @@ func gatewayConfig(cfg *config.Config) gateway.Config {
 		Auth:            cfg.Auth.Mode,
 		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
 		ScanTimeout:     time.Duration(cfg.Server.ScanTimeout),
-		Privacy:         cfg.Audit.Privacy,
+		Privacy:         string(cfg.Audit.Privacy),
 		RestoreRedacted: cfg.Server.Restore(),
 		MetadataHeaders: cfg.Server.MetadataHeaders,
 	}
@@ -151,24 +155,77 @@ func serveGateway(ctx context.Context, env *cliEnv, cfg *config.Config, onListen
 	if err != nil {
 		return fmt.Errorf("detectors: %w", err)
 	}
-	store := policy.NewStore(nil)
-	if cfg.Policy.Path != "" {
-		l := &policy.Loader{Path: cfg.Policy.Path, Store: store, Logger: log, SIGHUP: true,
-			Interval: time.Duration(cfg.Policy.ReloadInterval)}
-		if err := l.Load(ctx); err != nil {
+	mux := http.NewServeMux()
+
+	// The audit log: every decision is recorded, durably, before it is answered.
+	var auditLog *audit.Log
+	if cfg.Audit.On() {
+		if auditLog, err = openAuditLog(ctx, env, cfg, log); err != nil {
 			return err
 		}
-		go func() { _ = l.Watch(ctx) }()
+		defer auditLog.Close()
+		mux.Handle("/audit/", auditLog.Handler())
+		log.Info("audit log open", "status", auditLog.Status())
+	} else {
+		log.Warn("audit log disabled by configuration: decisions are not recorded")
 	}
+
+	// The safety board, when a charter is installed: it admits models,
+	// halts them, meters tokens and must approve any policy that is not
+	// strictly stricter.
+	reload := make(chan struct{}, 1)
+	var brd *board.Board
+	if brd, err = openBoard(ctx, cfg, auditLog, log, reload); err != nil {
+		return err
+	}
+	if brd != nil {
+		defer brd.Close()
+		mux.Handle("/board/", brd.Handler())
+	}
+
+	store := policy.NewStore(nil)
+	loader := &policy.Loader{Path: cfg.Policy.Path, Store: store, Logger: log, SIGHUP: true,
+		Interval: time.Duration(cfg.Policy.ReloadInterval), Reload: reload}
+	if brd != nil {
+		loader.Verifiers = []policy.Verifier{brd}
+	}
+	if cfg.Policy.Path != "" {
+		if err := loader.Load(ctx); err != nil {
+			return err
+		}
+		go func() { _ = loader.Watch(ctx) }()
+	}
+
 	gc := gatewayConfig(cfg)
 	gc.Pipeline, gc.Policies, gc.Logger = pipe, store, log
+	if auditLog != nil {
+		gc.Recorder = auditLog
+	}
+	if brd != nil {
+		gc.Governor, gc.Meter = brd, brd
+	}
+	if len(cfg.Guards) > 0 {
+		set, err := guardmodel.NewSet(guardConfigs(cfg.Guards, brd))
+		if err != nil {
+			return fmt.Errorf("guards: %w", err)
+		}
+		gc.Escalator = set
+	}
 	gw, err := gateway.New(gc)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
+	if brd != nil {
+		if err := gw.Registry().Register(brd.Collector()); err != nil {
+			return fmt.Errorf("board metrics: %w", err)
+		}
+	}
 	gw.Register(mux)
-	api.New(api.Config{Pipeline: pipe, Policy: store, MaxBody: cfg.Server.MaxBodyBytes, Logger: log}).Register(mux)
+	ac := api.Config{Pipeline: pipe, Policy: store, MaxBody: cfg.Server.MaxBodyBytes, Logger: log}
+	if auditLog != nil {
+		ac.Recorder = auditLog
+	}
+	api.New(ac).Register(mux)
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -210,4 +267,108 @@ func serveGateway(ctx context.Context, env *cliEnv, cfg *config.Config, onListen
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openAuditLog opens the configured audit log. With the embedded SQLite
+// default and no key yet, it makes the log's signing key in the data
+// directory first, so `warden serve` works with zero configuration.
+func openAuditLog(ctx context.Context, env *cliEnv, cfg *config.Config, log *slog.Logger) (*audit.Log, error) {
+	ac := cfg.Audit.Config
+	if ac.DataDir == "" {
+		ac.DataDir = cfg.DataDir
+	}
+	ac.Logger = log
+	if err := os.MkdirAll(ac.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: data directory: %w", err)
+	}
+	keyFile := ac.KeyFile
+	if keyFile == "" {
+		keyFile = "audit.key"
+	}
+	if !filepath.IsAbs(keyFile) {
+		keyFile = filepath.Join(ac.DataDir, keyFile)
+	}
+	if _, err := os.Stat(keyFile); errors.Is(err, os.ErrNotExist) {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "localhost"
+		}
+		pub := strings.TrimSuffix(keyFile, filepath.Ext(keyFile)) + ".pub"
+		if err := audit.GenerateKey(host+"/warden-audit", keyFile, pub); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+		fmt.Fprintf(env.stderr, "warden: made the audit log's signing key %s; give %s to auditors and witnesses\n", keyFile, pub)
+	}
+	l, err := audit.Open(ctx, ac)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return l, nil
+}
+
+// openBoard opens the safety board when a charter is installed in the data
+// directory or PostgreSQL holds the board's statements; it returns nil when
+// there is no board (and none is required).
+func openBoard(ctx context.Context, cfg *config.Config, auditLog *audit.Log, log *slog.Logger, reload chan struct{}) (*board.Board, error) {
+	bc := board.Config{Dir: filepath.Join(cfg.DataDir, "board"), Deployment: cfg.Board.Deployment, Logger: log,
+		OnChange: func(k board.Kind, _ string) {
+			if k == board.KindPolicy {
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}}
+	if auditLog != nil {
+		bc.Audit = auditLog
+	}
+	if cfg.Board.Postgres != "" {
+		prefix := cfg.Board.Prefix
+		if prefix == "" {
+			prefix = "warden_board"
+		}
+		st, err := board.OpenPGStore(ctx, cfg.Board.Postgres, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("board: %w", err)
+		}
+		bc.Store = st
+	} else if _, err := os.Stat(bc.Dir); err != nil {
+		if cfg.Board.Required {
+			return nil, fmt.Errorf("board: required, but no charter is installed in %s (run warden board init)", bc.Dir)
+		}
+		return nil, nil
+	}
+	b, err := board.Open(ctx, bc)
+	if err != nil {
+		return nil, fmt.Errorf("board: %w", err)
+	}
+	ch, ver := b.Charter()
+	log.Info("safety board enforced", "deployment", ch.Deployment, "charter_version", ver)
+	return b, nil
+}
+
+// guardConfigs returns the guard configurations, metering their tokens as
+// "guard" on the board when there is one.
+func guardConfigs(cs []guardmodel.Config, b *board.Board) []guardmodel.Config {
+	out := append([]guardmodel.Config(nil), cs...)
+	if b == nil {
+		return out
+	}
+	for i := range out {
+		model := out[i].Model
+		if model == "" {
+			model = out[i].Name
+		}
+		out[i].Usage = guardUsage{b, model}
+	}
+	return out
+}
+
+type guardUsage struct {
+	b     *board.Board
+	model string
+}
+
+func (g guardUsage) RecordUsage(_ context.Context, u guardmodel.Usage) {
+	g.b.AddTokens(g.model, "guard", int64(u.PromptTokens), int64(u.CompletionTokens))
 }

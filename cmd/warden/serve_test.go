@@ -55,6 +55,8 @@ func TestServeOutOfTheBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Audit.CheckpointEvery = 1
 	cfg.Server.Addr = "127.0.0.1:0"
 	cfg.Policy.Path = pol
 	f := false
@@ -103,6 +105,16 @@ func TestServeOutOfTheBox(t *testing.T) {
 		t.Fatalf("readyz: %v", err)
 	}
 	resp.Body.Close()
+	// Every decision went onto the audit log, whose checkpoint is served.
+	resp, err = http.Get(base + "/audit/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(cp), "/warden-audit") {
+		t.Fatalf("checkpoint: %d %s", resp.StatusCode, cp)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -114,6 +126,18 @@ func TestServeOutOfTheBox(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"warden serving"`) || strings.Contains(stderr.String(), "sarin") {
 		t.Fatalf("logs: %s", stderr.String())
+	}
+	// After shutdown the log verifies and holds the decisions (input and
+	// output records of the chat requests, the moderation).
+	var out bytes.Buffer
+	venv := &cliEnv{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if code := run(venv, []string{"audit", "verify", "--data-dir", cfg.DataDir}); code != 0 {
+		t.Fatalf("audit verify: %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(venv, []string{"audit", "export", "--data-dir", cfg.DataDir}); code != 0 ||
+		!strings.Contains(out.String(), `"action":"block"`) || strings.Count(out.String(), "\n") < 5 || strings.Contains(out.String(), "sarin") {
+		t.Fatalf("audit export: %d %s", code, out.String())
 	}
 }
 
@@ -127,5 +151,87 @@ func TestServeBadConfig(t *testing.T) {
 	env := &cliEnv{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
 	if code := run(env, []string{"serve", "--config", p}); code != 1 || !strings.Contains(stderr.String(), "upstreams[0].kind") {
 		t.Fatalf("code %d: %s", code, stderr.String())
+	}
+}
+
+// TestServeEnforcesBoard installs a charter in the data directory with the
+// real CLI and checks that `warden serve` then refuses a model the board has
+// not released, and serves it once two of three trustees signed a release.
+func TestServeEnforcesBoard(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Chdir(dir)
+	var out bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string {
+		if k == "WARDEN_DATA_DIR" {
+			return data
+		}
+		return ""
+	}}
+	cli := func(want int, args ...string) {
+		t.Helper()
+		out.Reset()
+		if code := run(env, args); code != want {
+			t.Fatalf("%v: exit %d, want %d: %s", args, code, want, out.String())
+		}
+	}
+	for _, n := range []string{"alice", "bob", "carol"} {
+		cli(0, "board", "keygen", "--name", n)
+	}
+	cli(0, "board", "init", "--deployment", "test", "--trustee", "alice.pub", "--trustee", "bob.pub", "--trustee", "carol.pub", "--threshold", "2", "-o", "charter.json")
+	for _, n := range []string{"alice", "bob", "carol"} {
+		cli(0, "board", "sign", "--key", n+".key", "charter.json")
+	}
+	cli(0, "board", "submit", "charter.json")
+
+	cfg := config.Default()
+	cfg.DataDir = data
+	cfg.Server.Addr = "127.0.0.1:0"
+	f := false
+	cfg.Detect.Classifier = &f
+	var stderr syncBuffer
+	senv := &cliEnv{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveGateway(ctx, senv, cfg, func(a string) { addrc <- a }) }()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	chat := func() (int, string) {
+		resp, err := http.Post(base+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"warden-echo","messages":[{"role":"user","content":"hello"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := chat(); code != 403 || !strings.Contains(body, "release") {
+		t.Fatalf("unreleased model: %d %s", code, body)
+	}
+	os.WriteFile("scorecard.json", []byte(`{"schema":"warden.scorecard/v1"}`), 0o644)
+	cli(0, "board", "propose", "release", "--model", "warden-echo", "--upstream", "builtin", "--scorecard", "scorecard.json",
+		"--risk", "cbrn=low:echo model", "--risk", "cyber=low:echo model", "--risk", "persuasion=low:echo model", "--risk", "autonomy=low:echo model",
+		"--expires", "1d", "-o", "release.json")
+	cli(0, "board", "sign", "--key", "alice.key", "release.json")
+	cli(0, "board", "sign", "--key", "bob.key", "release.json")
+	env.getenv = func(k string) string {
+		if k == "WARDEN_BOARD_SERVER" {
+			return base
+		}
+		return ""
+	}
+	cli(0, "board", "submit", "release.json")
+	if code, body := chat(); code != 200 {
+		t.Fatalf("released model: %d %s", code, body)
 	}
 }
