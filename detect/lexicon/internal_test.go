@@ -7,28 +7,6 @@ import (
 	"github.com/warden-safety/warden/hazard"
 )
 
-func TestASCIICaseEqual(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want bool
-	}{
-		{"", "", true},
-		{"Hello, World! 12345678", "hello, world! 12345678", true},
-		{"Hello, World! 12345678", "hello, world! 12345679", false},
-		{"@@@@@@@@", "````````", false},
-		{"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", true},
-		{"[\\]^_", "{|}~\x7f", false},
-		{"short", "shorT", true},
-		{"short", "shor", false},
-		{"ｈello", "ｈELLO", true},
-	}
-	for _, c := range cases {
-		if got := asciiCaseEqual(c.a, c.b); got != c.want {
-			t.Errorf("asciiCaseEqual(%q, %q) = %v", c.a, c.b, got)
-		}
-	}
-}
-
 func TestBuiltinListsCoverCategories(t *testing.T) {
 	d, err := New()
 	if err != nil {

@@ -68,3 +68,43 @@ func load64(s string, i int) uint64 {
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
+
+// EqualFoldASCII reports whether a and b differ at most in the case of ASCII
+// letters. Detectors use it to skip a folded view that only lower-cased the
+// original: it has nothing new for them.
+func EqualFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		// Eight bytes at a time: equal words, or words that differ only
+		// in the 0x20 bits, go on; the rest are checked byte by byte.
+		d := load64(a, i) ^ load64(b, i)
+		if d == 0 {
+			continue
+		}
+		if d&^0x2020202020202020 != 0 {
+			return false
+		}
+		for k := i; k < i+8; k++ {
+			if !caseEqualByte(a[k], b[k]) {
+				return false
+			}
+		}
+	}
+	for ; i < len(a); i++ {
+		if !caseEqualByte(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func caseEqualByte(x, y byte) bool {
+	if x == y {
+		return true
+	}
+	l := x | 0x20
+	return l == y|0x20 && l >= 'a' && l <= 'z'
+}

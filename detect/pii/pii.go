@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/detect/normalize"
 	"github.com/warden-safety/warden/hazard"
 )
 
@@ -108,7 +109,7 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 	n := 0
 	for i := range doc.Views {
 		v := &doc.Views[i]
-		if skipView(v.Name) || i > 0 && asciiCaseEqual(v.Text, doc.Views[0].Text) {
+		if skipView(v.Name) || i > 0 && normalize.EqualFoldASCII(v.Text, doc.Views[0].Text) {
 			continue
 		}
 		if n++; n > maxViewsToRun {
@@ -134,52 +135,6 @@ func skipView(name string) bool {
 		return true
 	}
 	return false
-}
-
-// asciiCaseEqual reports whether a and b differ at most in the case of
-// ASCII letters: a folded view that only lower-cased the text has nothing
-// new for the scanners (and loses the case some of them need).
-func asciiCaseEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		// Eight bytes at a time: equal words, or words that differ only
-		// in the 0x20 bits, go on; the rest are checked byte by byte.
-		d := load64(a, i) ^ load64(b, i)
-		if d == 0 {
-			continue
-		}
-		if d&^0x2020202020202020 != 0 {
-			return false
-		}
-		for k := i; k < i+8; k++ {
-			if !caseEqualByte(a[k], b[k]) {
-				return false
-			}
-		}
-	}
-	for ; i < len(a); i++ {
-		if !caseEqualByte(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func caseEqualByte(x, y byte) bool {
-	if x == y {
-		return true
-	}
-	l := x | 0x20
-	return l == y|0x20 && l >= 'a' && l <= 'z'
-}
-
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // Find returns the findings in text alone (as the original view).

@@ -1,8 +1,12 @@
-package pii
+package normalize_test
 
-import "testing"
+import (
+	"testing"
 
-func TestASCIICaseEqual(t *testing.T) {
+	"github.com/warden-safety/warden/detect/normalize"
+)
+
+func TestEqualFoldASCII(t *testing.T) {
 	cases := []struct {
 		a, b string
 		want bool
@@ -18,8 +22,8 @@ func TestASCIICaseEqual(t *testing.T) {
 		{"ｈello", "ｈELLO", true},
 	}
 	for _, c := range cases {
-		if got := asciiCaseEqual(c.a, c.b); got != c.want {
-			t.Errorf("asciiCaseEqual(%q, %q) = %v", c.a, c.b, got)
+		if got := normalize.EqualFoldASCII(c.a, c.b); got != c.want {
+			t.Errorf("EqualFoldASCII(%q, %q) = %v", c.a, c.b, got)
 		}
 	}
 }
