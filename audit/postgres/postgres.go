@@ -337,44 +337,28 @@ func (s *Store) checkpoints(ctx context.Context, query string, args ...any) ([]s
 		return nil, fmt.Errorf("postgres: read checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Checkpoint
-	for rows.Next() {
-		var c store.Checkpoint
-		if err := rows.Scan(&c.Size, &c.Time, &c.Note); err != nil {
-			return nil, fmt.Errorf("postgres: read checkpoints: %w", err)
-		}
-		out = append(out, c)
+	cs, err := store.ScanCheckpoints(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read checkpoints: %w", err)
 	}
-	return out, rows.Err()
+	return cs, nil
 }
 
 // Checkpoints implements store.Store.
 func (s *Store) Checkpoints(ctx context.Context) ([]store.Checkpoint, error) {
-	return s.checkpoints(ctx, `SELECT size, time_ns, note FROM checkpoints ORDER BY size`)
+	return s.checkpoints(ctx, `SELECT `+store.CheckpointColumns+` FROM checkpoints ORDER BY size`)
 }
 
 // LatestCheckpoint implements store.Store.
 func (s *Store) LatestCheckpoint(ctx context.Context) (store.Checkpoint, error) {
-	cs, err := s.checkpoints(ctx, `SELECT size, time_ns, note FROM checkpoints ORDER BY size DESC LIMIT 1`)
-	if err != nil {
-		return store.Checkpoint{}, err
-	}
-	if len(cs) == 0 {
-		return store.Checkpoint{}, fmt.Errorf("postgres: latest checkpoint: %w", store.ErrNotFound)
-	}
-	return cs[0], nil
+	cs, err := s.checkpoints(ctx, `SELECT `+store.CheckpointColumns+` FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	return store.FirstCheckpoint(cs, err, "postgres: latest checkpoint")
 }
 
 // CheckpointAt implements store.Store.
 func (s *Store) CheckpointAt(ctx context.Context, size int64) (store.Checkpoint, error) {
-	cs, err := s.checkpoints(ctx, `SELECT size, time_ns, note FROM checkpoints WHERE size = $1`, size)
-	if err != nil {
-		return store.Checkpoint{}, err
-	}
-	if len(cs) == 0 {
-		return store.Checkpoint{}, fmt.Errorf("postgres: checkpoint at %d: %w", size, store.ErrNotFound)
-	}
-	return cs[0], nil
+	cs, err := s.checkpoints(ctx, `SELECT `+store.CheckpointColumns+` FROM checkpoints WHERE size = $1`, size)
+	return store.FirstCheckpoint(cs, err, fmt.Sprintf("postgres: checkpoint at %d", size))
 }
 
 // Prune implements store.Store. It works in chunks so no transaction

@@ -171,3 +171,38 @@ func HashRecords(indexes []int64) []int64 {
 	}
 	return recs
 }
+
+// Rows is what database/sql's and pgx's result sets have in common.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// CheckpointColumns is the column list ScanCheckpoints reads, in order.
+const CheckpointColumns = "size, time_ns, note"
+
+// ScanCheckpoints reads rows of CheckpointColumns.
+func ScanCheckpoints(rows Rows) ([]Checkpoint, error) {
+	var out []Checkpoint
+	for rows.Next() {
+		var c Checkpoint
+		if err := rows.Scan(&c.Size, &c.Time, &c.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FirstCheckpoint returns the first of cs, or ErrNotFound wrapped with what
+// (e.g. "latest checkpoint") when there is none.
+func FirstCheckpoint(cs []Checkpoint, err error, what string) (Checkpoint, error) {
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if len(cs) == 0 {
+		return Checkpoint{}, fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return cs[0], nil
+}
