@@ -62,20 +62,8 @@ func TestServeOutOfTheBox(t *testing.T) {
 	f := false
 	cfg.Detect.Classifier = &f
 	var stderr syncBuffer
-	env := &cliEnv{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveGateway(ctx, env, cfg, func(a string) { addrc <- a }) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, stderr.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, done := startServe(t, ctx, cfg, &stderr)
 	post := func(path, body string) (int, string, http.Header) {
 		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -190,21 +178,9 @@ func TestServeEnforcesBoard(t *testing.T) {
 	f := false
 	cfg.Detect.Classifier = &f
 	var stderr syncBuffer
-	senv := &cliEnv{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveGateway(ctx, senv, cfg, func(a string) { addrc <- a }) }()
-	var base string
-	select {
-	case a := <-addrc:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve: %v\n%s", err, stderr.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, _ := startServe(t, ctx, cfg, &stderr)
 	chat := func() (int, string) {
 		resp, err := http.Post(base+"/v1/chat/completions", "application/json",
 			strings.NewReader(`{"model":"warden-echo","messages":[{"role":"user","content":"hello"}]}`))
@@ -234,4 +210,23 @@ func TestServeEnforcesBoard(t *testing.T) {
 	if code, body := chat(); code != 200 {
 		t.Fatalf("released model: %d %s", code, body)
 	}
+}
+
+// startServe runs serveGateway until ctx is done and returns its base URL
+// and the channel its result arrives on.
+func startServe(t *testing.T, ctx context.Context, cfg *config.Config, stderr *syncBuffer) (string, <-chan error) {
+	t.Helper()
+	env := &cliEnv{stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }}
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveGateway(ctx, env, cfg, func(a string) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		return "http://" + a, done
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil
 }
