@@ -180,7 +180,15 @@ func TestServeEnforcesBoard(t *testing.T) {
 	var stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base, _ := startServe(t, ctx, cfg, &stderr)
+	base, done := startServe(t, ctx, cfg, &stderr)
+	t.Cleanup(func() { // before TempDir's cleanup: the server writes there
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
 	chat := func() (int, string) {
 		resp, err := http.Post(base+"/v1/chat/completions", "application/json",
 			strings.NewReader(`{"model":"warden-echo","messages":[{"role":"user","content":"hello"}]}`))
