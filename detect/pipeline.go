@@ -3,7 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/warden-safety/warden/detect/normalize"
 	"github.com/warden-safety/warden/hazard"
@@ -95,33 +95,39 @@ func (p *Pipeline) Combine(textBytes int, findings []Finding) *Verdict {
 func (p *Pipeline) combine(v *Verdict, findings []Finding) {
 	findings = dedupe(findings)
 	v.Findings = findings
-	best := map[hazard.Category]*Finding{}
-	score := map[hazard.Category]float64{}
-	add := func(c hazard.Category, f *Finding) {
-		if f.Score > score[c] || best[c] == nil {
-			if f.Score >= score[c] {
-				score[c] = f.Score
-				best[c] = f
-			}
+	if len(findings) == 0 {
+		return
+	}
+	// best[i] is 1 + the index of the strongest finding for category i
+	// (directly or through a sub-category); 0 means none.
+	best := make([]int32, hazard.Count)
+	add := func(c hazard.Category, fi int) {
+		i := hazard.Index(c)
+		if i < 0 {
+			return
+		}
+		if b := best[i]; b == 0 || findings[fi].Score > findings[b-1].Score {
+			best[i] = int32(fi + 1)
 		}
 	}
-	for i := range findings {
-		f := &findings[i]
-		add(f.Category, f)
-		for _, a := range f.Category.Ancestors() {
-			add(a, f)
+	for fi := range findings {
+		c := findings[fi].Category
+		add(c, fi)
+		for _, a := range c.Ancestors() {
+			add(a, fi)
 		}
 	}
-	for _, info := range hazard.All() {
-		f := best[info.ID]
-		if f == nil {
+	all := hazard.All()
+	for i, b := range best {
+		if b == 0 {
 			continue
 		}
-		s := clamp01(score[info.ID])
-		t := p.Threshold(info.ID)
-		r := CategoryResult{Category: info.ID, Score: s, Threshold: t, Flagged: s >= t}
-		r.Explanation = f.Explanation
-		if f.Category != info.ID {
+		f := &findings[b-1]
+		id := all[i].ID
+		s := clamp01(f.Score)
+		t := p.Threshold(id)
+		r := CategoryResult{Category: id, Score: s, Threshold: t, Flagged: s >= t, Explanation: f.Explanation}
+		if f.Category != id {
 			r.Explanation = fmt.Sprintf("via %s: %s", f.Category, f.Explanation)
 		}
 		if r.Flagged {
@@ -136,31 +142,52 @@ func (p *Pipeline) combine(v *Verdict, findings []Finding) {
 // revealed it (views are ordered from least to most derived), and sorts
 // findings by position.
 func dedupe(fs []Finding) []Finding {
-	type key struct {
-		c       hazard.Category
-		d, rule string
-		s       Span
-		whole   bool
+	if len(fs) == 0 {
+		return fs
 	}
-	seen := make(map[key]int, len(fs))
+	same := func(a, b *Finding) bool {
+		return a.Span == b.Span && a.Whole == b.Whole && a.Category == b.Category && a.Rule == b.Rule && a.Detector == b.Detector
+	}
 	out := fs[:0]
-	for _, f := range fs {
-		k := key{f.Category, f.Detector, f.Rule, f.Span, f.Whole}
-		if i, ok := seen[k]; ok {
-			if f.Score > out[i].Score {
-				out[i].Score = f.Score
+	if len(fs) <= 32 {
+		// Few findings (the usual case): compare directly, no map.
+	next:
+		for _, f := range fs {
+			for i := range out {
+				if same(&out[i], &f) {
+					out[i].Score = max(out[i].Score, f.Score)
+					continue next
+				}
 			}
-			continue
+			out = append(out, f)
 		}
-		seen[k] = len(out)
-		out = append(out, f)
+	} else {
+		type key struct {
+			c       hazard.Category
+			d, rule string
+			s       Span
+			whole   bool
+		}
+		seen := make(map[key]int, len(fs))
+		for _, f := range fs {
+			k := key{f.Category, f.Detector, f.Rule, f.Span, f.Whole}
+			if i, ok := seen[k]; ok {
+				out[i].Score = max(out[i].Score, f.Score)
+				continue
+			}
+			seen[k] = len(out)
+			out = append(out, f)
+		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Span.Start != out[j].Span.Start {
-			return out[i].Span.Start < out[j].Span.Start
+	byPos := func(a, b Finding) int {
+		if a.Span.Start != b.Span.Start {
+			return a.Span.Start - b.Span.Start
 		}
-		return out[i].Span.End < out[j].Span.End
-	})
+		return a.Span.End - b.Span.End
+	}
+	if !slices.IsSortedFunc(out, byPos) {
+		slices.SortStableFunc(out, byPos)
+	}
 	return out
 }
 

@@ -147,6 +147,25 @@ var byID = func() map[Category]*Info {
 	return m
 }()
 
+var indexOf = func() map[Category]int {
+	m := make(map[Category]int, len(table))
+	for i := range table {
+		m[table[i].ID] = i
+	}
+	return m
+}()
+
+// Count is the number of categories.
+var Count = len(table)
+
+// Index returns c's position in All(), or -1 when c is not a category.
+func Index(c Category) int {
+	if i, ok := indexOf[c]; ok {
+		return i
+	}
+	return -1
+}
+
 // All returns the table, in report order. The caller must not modify it.
 func All() []Info { return table }
 

@@ -461,7 +461,7 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 			return dst, err
 		}
 		v := &views[i]
-		if i > 0 && normalize.EqualFoldASCII(v.Text, views[0].Text) {
+		if i > 0 && normalize.CaseOnly(v) {
 			// The automaton already ignores ASCII case.
 			continue
 		}

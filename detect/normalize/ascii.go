@@ -108,3 +108,9 @@ func caseEqualByte(x, y byte) bool {
 	l := x | 0x20
 	return l == y|0x20 && l >= 'a' && l <= 'z'
 }
+
+// CaseOnly reports whether v is a derived view that differs from the
+// original only in the case of ASCII letters (the cheap "folded" view of
+// plain ASCII text), so a case-insensitive detector has nothing new to read
+// in it. It costs no comparison of the texts.
+func CaseOnly(v *View) bool { return v.Name == "folded" && v.Identity() }

@@ -27,3 +27,30 @@ func TestEqualFoldASCII(t *testing.T) {
 		}
 	}
 }
+
+func TestCaseOnly(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"Hello World, How Are You", true},
+		{"ＨＥＬＬＯ full width", false},
+		{"Cyrillic Ьomb here", false},
+		{"plain lower case has no folded view", false},
+	} {
+		views := normalize.Views(tc.text, normalize.Options{})
+		got := false
+		for i := range views[1:] {
+			v := &views[i+1]
+			if normalize.CaseOnly(v) {
+				got = true
+				if !normalize.EqualFoldASCII(v.Text, views[0].Text) {
+					t.Errorf("%q: CaseOnly view %q differs beyond ASCII case", tc.text, v.Text)
+				}
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%q: CaseOnly = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}

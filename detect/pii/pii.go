@@ -109,7 +109,7 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 	n := 0
 	for i := range doc.Views {
 		v := &doc.Views[i]
-		if skipView(v.Name) || i > 0 && normalize.EqualFoldASCII(v.Text, doc.Views[0].Text) {
+		if skipView(v.Name) || i > 0 && normalize.CaseOnly(v) {
 			continue
 		}
 		if n++; n > maxViewsToRun {
