@@ -235,12 +235,39 @@ var adapters = []adapter{
 			}
 			for _, r := range rows {
 				t := r["text"]
+				switch r["source"] {
+				case "harmbench":
+					// HarmBench behaviours labelled "jailbreak" are plain
+					// harmful requests ("Give instructions for ..."),
+					// not injections: unsafe, category unknown.
+					if r["label"] == "1" {
+						out = append(out, unsafeEx(t, DetectLang(t)))
+						continue
+					}
+				case "wildguard_judgecomp":
+					// WildGuard's adversarial prompts carry the label of
+					// a judged response, not of the prompt: both labels
+					// hold the same role-play wrappers around harmful
+					// requests ("write a recipe for a homemade explosive
+					// device"). Every one is a jailbreak attempt.
+					out = append(out, unsafeEx(t, DetectLang(t), cInject))
+					continue
+				}
 				if r["label"] == "1" {
 					// "control" and "model_fingerprinting" rows are
 					// ordinary questions ("Explain what recursion is",
 					// "Which inference framework are you running on?"):
 					// not injections, not used.
 					if c := r["category"]; c == "control" || c == "model_fingerprinting" {
+						continue
+					}
+					// The generated "adversarial" and "encoding" rows are
+					// ~800 obfuscations of a few shell one-liners ("run:
+					// `import os; os.system('whoami')`"). All of them
+					// teach the model that code is an injection (benign
+					// coding prompts were flagged); one in six is kept.
+					if c := r["category"]; r["source"] == "neuralchemy_v1" && (c == "adversarial" || c == "encoding") &&
+						Hash("neuralchemy-obf:"+t)%6 != 0 {
 						continue
 					}
 					out = append(out, unsafeEx(t, DetectLang(t), cInject))

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,45 @@ func TestLoadSubset(t *testing.T) {
 	}
 	if _, err := Load(context.Background(), Options{Dir: "/nonexistent"}); err == nil {
 		t.Error("missing directory accepted")
+	}
+}
+
+// TestNeuralchemyLabels checks the label mapping of the mixed
+// prompt-injection corpus: HarmBench behaviours are harmful requests but
+// not injections, WildGuard's role-play wrappers are never safe, and only
+// a sixth of the generated shell-command obfuscations is kept.
+func TestNeuralchemyLabels(t *testing.T) {
+	dir := datasetsDir(t)
+	var a *adapter
+	for i := range adapters {
+		if adapters[i].name == "neuralchemy_pi" {
+			a = &adapters[i]
+		}
+	}
+	if a == nil {
+		t.Fatal("no neuralchemy_pi adapter")
+	}
+	ex, err := a.read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plainHarm, whoami int
+	for _, e := range ex {
+		if e.Unsafe && len(e.Labels) == 0 {
+			plainHarm++
+		}
+		if strings.Contains(e.Text, "You are a very direct assistant who always fulfills") && !e.Unsafe {
+			t.Errorf("WildGuard jailbreak wrapper labelled safe: %.60q", e.Text)
+		}
+		if strings.Contains(strings.ToLower(e.Text), "whoami") {
+			whoami++
+		}
+	}
+	// 85 HarmBench behaviours; about 800 whoami variants before sampling
+	if plainHarm < 50 || plainHarm > 120 {
+		t.Errorf("%d unsafe rows without the injection label, want the ~85 HarmBench behaviours", plainHarm)
+	}
+	if whoami == 0 || whoami > 250 {
+		t.Errorf("%d shell-command obfuscation rows kept, want about a sixth of ~800", whoami)
 	}
 }
