@@ -65,6 +65,12 @@ type Server struct {
 	MetadataHeaders []string `yaml:"metadata_headers"`
 	// ShutdownTimeout is how long in-flight requests get on shutdown (30s).
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// GCPercent is the garbage collector's GOGC (default 400: a gateway's
+	// latency tail is its collector); the GOGC environment variable wins.
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMB is a soft memory limit in MiB (default 256; -1 for
+	// none); the GOMEMLIMIT environment variable wins.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 	// LogLevel is debug, info, warn or error (WARDEN_LOG_LEVEL; info).
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is json or text (json).

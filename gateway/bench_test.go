@@ -174,6 +174,8 @@ func BenchmarkStreamFirstByte(b *testing.B) {
 // gateway in front of that URL, prints its address, and exits when its
 // standard input closes.
 func TestMain(m *testing.M) {
+	// Benchmarks measure the gateway as `warden serve` runs it.
+	gateway.TuneGC(0, 0, os.Getenv)
 	if up := os.Getenv("WARDEN_BENCH_CHILD_UPSTREAM"); up != "" {
 		if err := runChildGateway(up); err != nil {
 			fmt.Fprintln(os.Stderr, err)

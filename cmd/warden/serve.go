@@ -90,6 +90,7 @@ func runServe(env *cliEnv, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	gateway.TuneGC(cfg.Server.GCPercent, cfg.Server.MemoryLimitMB, env.getenv)
 	if err := serveGateway(ctx, env, cfg, nil); err != nil {
 		fmt.Fprintf(env.stderr, "warden serve: %v\n", err)
 		return 1
