@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-safety/warden/board"
+	"github.com/warden-safety/warden/redteam/suite"
 )
 
 func runMain(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -151,5 +157,57 @@ func TestRedteamBuiltinEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "detection miss rate") || !strings.Contains(stdout, "sha256:") {
 		t.Errorf("summary: %s", stdout)
+	}
+}
+
+// TestRedteamMetersEvalTokens runs the harness against a fake model with a
+// safety board in the data directory: the run's tokens are metered on the
+// board as evaluation compute.
+func TestRedteamMetersEvalTokens(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	data := filepath.Join(dir, "data")
+	var out bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string {
+		if k == "WARDEN_DATA_DIR" {
+			return data
+		}
+		return ""
+	}}
+	cli := func(args ...string) {
+		t.Helper()
+		out.Reset()
+		if code := run(env, args); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, out.String())
+		}
+	}
+	cli("board", "keygen", "--name", "alice")
+	cli("board", "init", "--deployment", "t", "--trustee", "alice.pub", "--threshold", "1", "-o", "charter.json")
+	cli("board", "sign", "--key", "alice.key", "charter.json")
+	cli("board", "submit", "charter.json")
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"choices":[{"message":{"content":"I'm sorry, I can't help with that."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5}}`))
+	}))
+	defer srv.Close()
+	cli("redteam", "run", "--target", "openai:fake-model", "--base-url", srv.URL, "--suite", "builtin:cbrn",
+		"--no-classifier", "--out", filepath.Join(dir, "rt"))
+	if !strings.Contains(out.String(), "metered") {
+		t.Fatalf("no metering: %s", out.String())
+	}
+	b, err := board.Open(context.Background(), board.Config{Dir: filepath.Join(data, "board")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var got board.TokenCount
+	for _, c := range b.Meter().Totals() {
+		if c.Model == "fake-model" && c.Kind == "eval" {
+			got = c
+		}
+	}
+	s, _ := suite.Builtin("cbrn")
+	if want := int64(len(s.Cases)); got.Prompt != 10*want || got.Completion != 5*want {
+		t.Errorf("metered %+v, want %d prompt and %d completion tokens", got, 10*want, 5*want)
 	}
 }

@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/warden-safety/warden/board"
 
 	"github.com/warden-safety/warden/redteam"
 	"github.com/warden-safety/warden/redteam/judge"
@@ -85,6 +89,7 @@ func runRedteam(env *cliEnv, args []string) int {
 	maxTok := fs.Int64("max-tokens", 0, "stop after this many tokens (0 = no cap)")
 	out := fs.String("out", "redteam-out", "output directory (attempts.jsonl, scorecard.json, report.html, junit.xml)")
 	private := fs.Bool("private", false, "omit prompts and responses from the log and report")
+	dataDir := fs.String("data-dir", "", "Warden data directory whose safety board meters this run's tokens as evaluation compute (default $WARDEN_DATA_DIR; nothing is metered when it holds no board)")
 	noModel := fs.Bool("no-classifier", false, "builtin target and judge without the trained classifier (lexicon and PII only)")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
@@ -168,11 +173,29 @@ func runRedteam(env *cliEnv, args []string) int {
 	if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		cfg.Progress = env.stderr
 	}
+	var evalPrompt, evalCompletion, judgePrompt, judgeCompletion atomic.Int64
+	cfg.OnTokens = func(p, c int64) { evalPrompt.Add(p); evalCompletion.Add(c) }
+	for _, j := range cfg.Judges {
+		if l, ok := j.(*judge.LLM); ok {
+			l.OnUsage = func(p, c int64) { judgePrompt.Add(p); judgeCompletion.Add(c) }
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	attempts, stopped, err := redteam.Run(ctx, cfg)
 	if err != nil {
 		return fail(err)
+	}
+	if *dataDir == "" {
+		*dataDir = env.getenv("WARDEN_DATA_DIR")
+	}
+	if *dataDir != "" && (evalPrompt.Load()+evalCompletion.Load()+judgePrompt.Load()+judgeCompletion.Load()) > 0 {
+		if metered, err := meterEval(*dataDir, model, evalPrompt.Load(), evalCompletion.Load(), *judgeModel, judgePrompt.Load(), judgeCompletion.Load()); err != nil {
+			fmt.Fprintln(env.stderr, "warden redteam: metering tokens on the safety board:", err)
+		} else if metered {
+			fmt.Fprintf(env.stdout, "metered %d tokens as evaluation compute on the safety board\n",
+				evalPrompt.Load()+evalCompletion.Load()+judgePrompt.Load()+judgeCompletion.Load())
+		}
 	}
 	sc := redteam.Score(&cfg, attempts, stopped)
 	digest, err := sc.WriteFile(filepath.Join(*out, "scorecard.json"))
@@ -219,4 +242,25 @@ func writeFileWith(path string, f func(*os.File) error) error {
 		return err
 	}
 	return fh.Close()
+}
+
+// meterEval adds a red-team run's tokens to the safety board's meter as
+// evaluation compute ("eval"), which counts toward the charter's
+// safety-compute commitment. It reports false when dir holds no board.
+func meterEval(dir, model string, p, c int64, judgeModel string, jp, jc int64) (bool, error) {
+	bdir := filepath.Join(dir, "board")
+	if _, err := os.Stat(bdir); err != nil {
+		return false, nil
+	}
+	b, err := board.Open(context.Background(), board.Config{Dir: bdir, Logger: slog.New(slog.DiscardHandler), SyncInterval: time.Hour})
+	if err != nil {
+		return false, err
+	}
+	if p+c > 0 {
+		b.AddTokens(model, "eval", p, c)
+	}
+	if jp+jc > 0 {
+		b.AddTokens(judgeModel, "eval", jp, jc)
+	}
+	return true, b.Close()
 }
