@@ -46,9 +46,10 @@ func (s *Store) Swap(p *Policy) (old *Policy) {
 }
 
 // Verifier approves or refuses a candidate policy before it replaces the
-// current one. It is the seam for the safety board: a board verifier checks
-// the candidate carries k-of-n trustee signatures over its Source (or lets
-// a change through unsigned when Stricter(candidate, current) holds).
+// current one. It is the seam for the safety board: the board's verifier
+// accepts a candidate whose Digest is named by a policy-bundle statement
+// that k of n trustees signed (or lets a change through unsigned when
+// Stricter(candidate, current) holds).
 // VerifyPolicy must not modify either policy; it returns nil to accept.
 type Verifier interface {
 	VerifyPolicy(ctx context.Context, candidate, current *Policy) error
