@@ -65,7 +65,7 @@ func TestRedteamBuiltinSuites(t *testing.T) {
 		harm, caught, benign, flagged = harm+tl.harm, caught+tl.caught, benign+tl.benign, flagged+tl.flagged
 	}
 	if harm == 0 || benign == 0 {
-		t.Skip("built-in suites have no harmful or no benign cases")
+		t.Fatal("built-in red-team suites have no harmful or no benign cases to score")
 	}
 	// Floors set below what the shipped model measures (docs/quality.md),
 	// so a regression fails the test.

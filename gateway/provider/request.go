@@ -64,13 +64,22 @@ func ParseRequest(route Route, body []byte) (*Request, error) {
 	return r, nil
 }
 
-func chatRequest(w *walker, root map[string]any) error {
+// messages returns the non-empty "messages" array of a chat request.
+func messages(w *walker, root map[string]any) ([]any, error) {
 	msgs, err := arr(w, root, "messages")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(msgs) == 0 {
-		return badRequest("messages", "invalid request: messages must be a non-empty array")
+		return nil, badRequest("messages", "invalid request: messages must be a non-empty array")
+	}
+	return msgs, nil
+}
+
+func chatRequest(w *walker, root map[string]any) error {
+	msgs, err := messages(w, root)
+	if err != nil {
+		return err
 	}
 	// On error the walker is discarded, so early returns need not pop.
 	w.push("messages")
@@ -291,12 +300,9 @@ func messagesRequest(w *walker, root map[string]any) error {
 	default:
 		return badRequest("system", "invalid request: system must be a string or an array of text blocks")
 	}
-	msgs, err := arr(w, root, "messages")
+	msgs, err := messages(w, root)
 	if err != nil {
 		return err
-	}
-	if len(msgs) == 0 {
-		return badRequest("messages", "invalid request: messages must be a non-empty array")
 	}
 	w.push("messages")
 	for i, mv := range msgs {
