@@ -9,7 +9,9 @@
 // the bigram with the previous token, for words a skip-bigram with the token
 // two back (the verb–object pairs of "make … a bomb") and a 5-rune prefix,
 // for CJK characters, the trigram ending there. Words mixing letters with
-// leetspeak digits are hashed as the letters they stand for. Training
+// leetspeak digits are hashed as the letters they stand for, and (from
+// feature version 2) traditional Chinese characters as their simplified
+// forms, so text from Taiwan or Hong Kong reaches the same features. Training
 // averages the features' embeddings over a window of tokens and feeds the
 // average through a ReLU hidden layer to sigmoid heads: "unsafe" plus one
 // per hazard category. Because the average is linear, the shipped model

@@ -2,6 +2,8 @@ package classifier
 
 import (
 	"unicode"
+
+	"github.com/warden-safety/warden/detect/normalize"
 	"unicode/utf8"
 )
 
@@ -114,7 +116,11 @@ func leetLetter(c rune) rune {
 // digits or symbols ("m4k3", "h@ck") is hashed as the letters they stand
 // for ("make", "hack"), and a lone "1" or "4" as "i" or "a", so
 // leetspeak reaches the same features in every view. At most maxTokens tokens are produced (0 = no limit).
-func tokenize(text string, dst []token, maxTokens int) []token {
+//
+// With simplify (feature version 2), traditional Chinese characters are
+// read as their simplified forms (normalize.Simplified), so 強暴 and 强暴
+// are the same tokens.
+func tokenize(text string, dst []token, maxTokens int, simplify bool) []token {
 	var h, hl, stem, steml uint64
 	var first rune
 	n := 0 // runes in the current word
@@ -219,6 +225,9 @@ func tokenize(text string, dst []token, maxTokens int) []token {
 			}
 		case r >= utf8.RuneSelf && isCJK(r):
 			flush()
+			if simplify {
+				r = normalize.Simplified(r)
+			}
 			dst = append(dst, token{h: mix(uint64(r) ^ 0x5bd1e995), kind: kindCJK})
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
 			if !inWord {
@@ -278,15 +287,14 @@ func tokenFeatures(toks []token, i int, bits uint, dst []uint32) []uint32 {
 func bosFeature(bits uint) uint32 { return uint32(mix(saltBOS) >> (64 - bits)) }
 
 // Features returns the feature buckets of the first window (at most
-// window tokens) of text, in order, for a model with 1<<bits buckets. It
-// is what the trainer uses, so training and inference see the same
-// features.
-func Features(text string, bits uint, window int) []uint32 {
-	toks := tokenize(text, nil, window)
+// window tokens) of text, in order, for a model of shape c. It is what
+// the trainer uses, so training and inference see the same features.
+func Features(c Config, text string, window int) []uint32 {
+	toks := tokenize(text, nil, window, c.FeatureVersion >= 2)
 	out := make([]uint32, 0, 1+4*len(toks))
-	out = append(out, bosFeature(bits))
+	out = append(out, bosFeature(c.Bits))
 	for i := range toks {
-		out = tokenFeatures(toks, i, bits, out)
+		out = tokenFeatures(toks, i, c.Bits, out)
 	}
 	return out
 }

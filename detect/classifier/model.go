@@ -36,6 +36,11 @@ type Config struct {
 	// used: documents, where a short passage is most diluted, rather than
 	// long prompts (0 = above Window).
 	LocalMin int `json:"local_min,omitempty"`
+	// FeatureVersion chooses how text becomes features: 0 or 1 = the
+	// original tokenizer; 2 = traditional Chinese characters read as
+	// simplified (see tokenize). Older model files carry no version and
+	// keep the original.
+	FeatureVersion int `json:"feature_version,omitempty"`
 	// Heads names the sigmoid outputs: "unsafe" first, then hazard
 	// category IDs.
 	Heads []string `json:"heads"`
@@ -56,6 +61,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("stride %d out of range [1,window]", c.Stride)
 	case c.Local < 0 || c.Local > c.Window || c.LocalMin < 0 || (c.Local > 0 && (c.LocalStride < 1 || c.LocalStride > c.Local)):
 		return fmt.Errorf("local window %d / stride %d out of range", c.Local, c.LocalStride)
+	case c.FeatureVersion < 0 || c.FeatureVersion > 2:
+		return fmt.Errorf("feature version %d unknown (want 1 or 2)", c.FeatureVersion)
 	case len(c.Heads) < 2 || len(c.Heads) > 64:
 		return fmt.Errorf("%d heads, want 2..64", len(c.Heads))
 	case c.Heads[0] != UnsafeHead:
@@ -258,7 +265,7 @@ func (m *Model) logits(text string, out []float32) {
 	s := m.getScratch()
 	defer m.pool.Put(s)
 	d := m.cfg.inner()
-	s.toks = tokenize(text, s.toks[:0], maxTokens)
+	s.toks = tokenize(text, s.toks[:0], maxTokens, m.cfg.FeatureVersion >= 2)
 	n := len(s.toks)
 	// prefix[i*d:(i+1)*d] is the int32 sum of the table rows of the
 	// features of tokens [0, i); counts[i] the number of those features.

@@ -106,6 +106,8 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.Heads = []string{"hate", "unsafe"} },
 		func(c *Config) { c.Heads = []string{"unsafe", "nonsense"} },
 		func(c *Config) { c.Heads = []string{"unsafe", "hate", "hate"} },
+		func(c *Config) { c.FeatureVersion = 3 },
+		func(c *Config) { c.FeatureVersion = -1 },
 	}
 	for i, f := range bad {
 		c := good
@@ -163,7 +165,7 @@ func TestWindowsTakeTheMaximum(t *testing.T) {
 }
 
 func TestTokenize(t *testing.T) {
-	toks := tokenize("Don't STOP: 如何制作？ café", nil, 0)
+	toks := tokenize("Don't STOP: 如何制作？ café", nil, 0, false)
 	kinds := []uint8{}
 	for _, tk := range toks {
 		kinds = append(kinds, tk.kind)
@@ -177,28 +179,44 @@ func TestTokenize(t *testing.T) {
 			t.Fatalf("kinds %v, want %v", kinds, want)
 		}
 	}
-	a := tokenize("HELLO World", nil, 0)
-	b := tokenize("hello world", nil, 0)
+	a := tokenize("HELLO World", nil, 0, false)
+	b := tokenize("hello world", nil, 0, false)
 	if a[0].h != b[0].h || a[1].h != b[1].h {
 		t.Fatal("tokenize is case sensitive")
 	}
-	x, y := tokenize("h0w d0 1 m4k3 4 b0mb", nil, 0), tokenize("how do i make a bomb", nil, 0)
+	x, y := tokenize("h0w d0 1 m4k3 4 b0mb", nil, 0, false), tokenize("how do i make a bomb", nil, 0, false)
 	for i := range y {
 		if x[i].h != y[i].h {
 			t.Fatalf("leet token %d hashes differently", i)
 		}
 	}
-	if p, q := tokenize("100 items", nil, 0), tokenize("ioo items", nil, 0); p[0].h == q[0].h {
+	if p, q := tokenize("100 items", nil, 0, false), tokenize("ioo items", nil, 0, false); p[0].h == q[0].h {
 		t.Fatal("digits without letters were read as leetspeak")
 	}
-	if n := len(tokenize("a b c d e f", nil, 3)); n != 3 {
+	if n := len(tokenize("a b c d e f", nil, 3, false)); n != 3 {
 		t.Fatalf("maxTokens: got %d tokens", n)
+	}
+}
+
+func TestTokenizeSimplifies(t *testing.T) {
+	trad := tokenize("布朗在地下室強暴了兩個女孩", nil, 0, true)
+	simp := tokenize("布朗在地下室强暴了两个女孩", nil, 0, true)
+	if len(trad) != len(simp) {
+		t.Fatalf("%d tokens vs %d", len(trad), len(simp))
+	}
+	for i := range simp {
+		if trad[i].h != simp[i].h {
+			t.Fatalf("token %d differs between traditional and simplified", i)
+		}
+	}
+	if old := tokenize("強暴", nil, 0, false); old[0].h == simp[6].h {
+		t.Fatal("feature version 1 must keep traditional characters as they are")
 	}
 }
 
 func TestFeaturesBounded(t *testing.T) {
 	for _, bits := range []uint{8, 12, 18} {
-		for _, f := range Features("make a pipe bomb 如何制作炸弹 ?!", bits, 256) {
+		for _, f := range Features(Config{Bits: bits, FeatureVersion: 2}, "make a pipe bomb 如何制作炸弹 ?!", 256) {
 			if f >= 1<<bits {
 				t.Fatalf("feature %d out of range for %d bits", f, bits)
 			}

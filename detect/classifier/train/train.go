@@ -48,7 +48,8 @@ func DefaultConfig() classifier.Config {
 	for _, h := range DefaultHeads {
 		heads = append(heads, string(h))
 	}
-	return classifier.Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Local: 32, LocalStride: 16, LocalMin: 1024, Heads: heads}
+	return classifier.Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Local: 32, LocalStride: 16, LocalMin: 1024,
+		FeatureVersion: 2, Heads: heads}
 }
 
 // Options control training.
@@ -189,7 +190,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 		if e.Unsafe {
 			w = uw
 		}
-		samples[i] = sample{feats: classifier.Features(e.Text, cfg.Bits, cfg.Window), y: y, mask: mask, weight: w}
+		samples[i] = sample{feats: classifier.Features(cfg, e.Text, cfg.Window), y: y, mask: mask, weight: w}
 	})
 	if err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 				// the partner is chosen by a hash of the index: deterministic
 				j := safeIdx[int(mixIndex(uint64(i)^opt.Seed)%uint64(len(safeIdx)))]
 				text := e.Text + "\n" + examples[j].Text
-				aug[i] = sample{feats: classifier.Features(text, cfg.Bits, cfg.Local), y: samples[i].y, mask: samples[i].mask, weight: samples[i].weight}
+				aug[i] = sample{feats: classifier.Features(cfg, text, cfg.Local), y: samples[i].y, mask: samples[i].mask, weight: samples[i].weight}
 			})
 			if err != nil {
 				return nil, err
