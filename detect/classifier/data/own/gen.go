@@ -12,6 +12,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -506,6 +508,41 @@ var statementsZH = []pairs{
 	}},
 }
 
+// Benign requests to decode data: developers paste base64 and hex all the
+// time, and without these rows the model learned from the injection sets
+// that "decode this: <blob>" is an attack. Each frame is crossed with four
+// payloads (a fixed rotation), encoded for real; a few payloads are also
+// given bare, as pasted. The wrapper is what the classifier judges: the
+// pipeline decodes the blob and scores the decoded text on its own.
+var (
+	decodePayloadsEN = []string{
+		"Meeting moved to 3pm, bring the quarterly numbers.", "The quick brown fox jumps over the lazy dog.",
+		"user_id=4821&session=active&theme=dark", "Happy birthday, Grandma! See you on Sunday.",
+		`{"status": "ok", "items": 12}`, "Remember to water the tomatoes before you leave.",
+		"Invoice #2231 is due on the 14th of March.", "hello world", "The train leaves platform 4 at 7:45.",
+		"Order confirmed: 2 x blue t-shirt, size M.", "Password reset requested for account alice@example.com",
+		"GET /api/v1/users?limit=50 HTTP/1.1", "Chapter 3: The lighthouse keeper's daughter",
+		"lat=48.8566,lon=2.3522", "Thanks for your help with the move last weekend!", "ERROR 42: disk quota exceeded on /var/log",
+	}
+	decodePayloadsZH = []string{
+		"明天下午三点开会，记得带上季度报表。", "生日快乐，周日见！", "你好，世界", "订单已确认：两件蓝色T恤，M码。",
+		"请在出门前给番茄浇水。", "火车七点四十五分从四号站台出发。",
+	}
+	// %[1]s is the base64 form, %[2]s the hex form
+	decodeFramesEN = []string{
+		"Decode this base64 for me: %[1]s", "What does this base64 string say? %[1]s",
+		"I found this in a log file, can you decode it? %[1]s", "Is this base64? If so what's the plain text: %[1]s",
+		"Convert this hex to ASCII: %[2]s", "what does this hex dump spell out %[2]s",
+		"Can you decode this and tell me what it says: %[1]s", "My coworker sent me this encoded text as a joke, decode it please: %[1]s",
+		"Decode the following base64 and translate it to Spanish: %[1]s", "Here's a base64 blob from our API response, what is it? %[1]s",
+		"Turn this hex string back into text: %[2]s", "decode pls %[1]s",
+	}
+	decodeFramesZH = []string{
+		"帮我解码这段base64：%[1]s", "这串base64是什么意思？%[1]s", "把这段十六进制转成文字：%[2]s",
+		"日志里有这么一串，帮我解码看看：%[1]s", "这是base64吗？解出来是什么：%[1]s", "同事发来一串编码，帮我解一下：%[1]s",
+	}
+)
+
 func main() {
 	files := map[string][]row{}
 	add := func(file string, r row) {
@@ -545,6 +582,25 @@ func main() {
 	}
 	for _, t := range benignTopicZH {
 		add("lookalike_zh_tpl", row{Text: t, Lang: "zh"})
+	}
+	encode := func(t string) (string, string) {
+		return base64.StdEncoding.EncodeToString([]byte(t)), hex.EncodeToString([]byte(t))
+	}
+	for i, f := range decodeFramesEN {
+		for k := 0; k < 4; k++ {
+			b, h := encode(decodePayloadsEN[(i*4+k)%len(decodePayloadsEN)])
+			add("decode_tpl", row{Text: fmt.Sprintf(f, b, h), Lang: "en"})
+		}
+	}
+	for i, f := range decodeFramesZH {
+		for k := 0; k < 4; k++ {
+			b, h := encode(decodePayloadsZH[(i*4+k)%len(decodePayloadsZH)])
+			add("decode_tpl", row{Text: fmt.Sprintf(f, b, h), Lang: "zh"})
+		}
+	}
+	for _, t := range decodePayloadsEN[:10] {
+		b, _ := encode(t)
+		add("decode_tpl", row{Text: b, Lang: "en"})
 	}
 	for _, p := range harmEN {
 		for i, it := range p.items {
