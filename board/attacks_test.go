@@ -31,7 +31,7 @@ func TestAttackForgedSignature(t *testing.T) {
 	}
 	_, err := f.submit(env)
 	wantRefused(t, err, "unauthorized", "does not verify")
-	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"); err == nil {
+	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err == nil {
 		t.Fatal("forged release admitted traffic")
 	}
 	if len(f.audit.find("refused", board.KindRelease)) != 1 {
@@ -60,7 +60,7 @@ func TestAttackRemovedTrustee(t *testing.T) {
 	if res.Status != "pending" || res.Needed != 1 || strings.Join(res.Signers, ",") != "alice" {
 		t.Fatalf("got %+v, want pending with alice only and 1 needed", res)
 	}
-	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"); err == nil {
+	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err == nil {
 		t.Fatal("release counted a removed trustee")
 	}
 }
@@ -78,7 +78,7 @@ func TestAttackTrusteeSignsTwice(t *testing.T) {
 	if res.Status != "pending" || res.Needed != 1 || len(res.Signers) != 1 {
 		t.Fatalf("got %+v, want alice counted once and 1 more needed", res)
 	}
-	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"); err == nil {
+	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err == nil {
 		t.Fatal("a double signature released the model")
 	}
 }
@@ -93,7 +93,7 @@ func TestAttackThresholdNotMet(t *testing.T) {
 	if res.Status != "pending" || res.Needed != 1 {
 		t.Fatalf("got %+v, want pending, 1 needed", res)
 	}
-	err = f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions")
+	err = f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL)
 	wantRefused(t, err, "not-released", "no release signed")
 	if len(f.audit.find("pending", board.KindRelease)) != 1 {
 		t.Fatal("pending statement not audited")
@@ -105,7 +105,7 @@ func TestAttackThresholdNotMet(t *testing.T) {
 	if err != nil || res.Status != "accepted" {
 		t.Fatalf("got %+v, %v; want accepted after merging signatures", res, err)
 	}
-	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"); err != nil {
+	if err := f.b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -143,7 +143,7 @@ func TestAttackOtherDeployment(t *testing.T) {
 	}
 	_, err = f.submit(f.sign(env, "alice", "bob", "carol"))
 	wantRefused(t, err, "wrong-deployment", `for deployment "staging"`)
-	if err := f.b.Admit(context.Background(), "m", "/r"); err != nil && strings.Contains(err.Error(), "halted") {
+	if err := f.b.Admit(context.Background(), "m", "/r", testUpstream, testUpstreamURL); err != nil && strings.Contains(err.Error(), "halted") {
 		t.Fatal("a halt for another deployment was enforced")
 	}
 }
@@ -152,11 +152,11 @@ func TestAttackExpiredRelease(t *testing.T) {
 	f := newFixture(t, 2, "alice", "bob", "carol")
 	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), time.Hour)), "alice", "bob"))
 	ctx := context.Background()
-	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(2 * time.Hour)
-	err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions")
+	err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL)
 	wantRefused(t, err, "not-released", "the release (expired")
 	if he, ok := err.(interface{ HTTPStatus() int }); !ok || he.HTTPStatus() != 403 {
 		t.Fatalf("Admit error %v has no HTTPStatus 403", err)
@@ -180,7 +180,7 @@ func TestAttackTamperedPayload(t *testing.T) {
 	env.Payload = base64.StdEncoding.EncodeToString([]byte(tampered))
 	_, err := f.submit(env)
 	wantRefused(t, err, "unauthorized", "does not verify")
-	if err := f.b.Admit(context.Background(), "gpt-evil", "/v1/chat/completions"); err == nil {
+	if err := f.b.Admit(context.Background(), "gpt-evil", "/v1/chat/completions", testUpstream, testUpstreamURL); err == nil {
 		t.Fatal("tampered release admitted traffic")
 	}
 }

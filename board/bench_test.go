@@ -20,7 +20,7 @@ func BenchmarkAdmit(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+		if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func BenchmarkAdmitParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+			if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 				b.Error(err)
 				return
 			}

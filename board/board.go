@@ -422,13 +422,17 @@ func (b *Board) notifyHaltsLocked() {
 }
 
 // Admit implements the gateway's Governor: it returns nil if the board
-// allows a new request for model on route, else an *Error whose
-// HTTPStatus is 403 and whose message names what is missing (no release,
-// an expired release or risk assessment, a halt).
-func (b *Board) Admit(ctx context.Context, model, route string) error {
+// allows a new request for model on route, sent to the upstream named
+// upstream whose base URL is upstreamURL, else an *Error whose HTTPStatus
+// is 403 and whose message names what is missing (no release, a release
+// for another route or upstream, an expired release or risk assessment, a
+// halt). A release's signed upstream matches the upstream's name or its
+// base URL (see UpstreamMatches), so an operator cannot point a released
+// model name at a model the board never reviewed.
+func (b *Board) Admit(ctx context.Context, model, route, upstream, upstreamURL string) error {
 	now := b.now()
 	b.mu.RLock()
-	err := b.st.admit(model, route, now)
+	err := b.st.admit(model, route, upstream, upstreamURL, now)
 	var expired *releaseState
 	if err != nil && err.Code == "not-released" {
 		if r := b.st.releases[model]; r != nil && len(r.expiredParts(now)) > 0 && !b.noted[r.Digest] {

@@ -38,14 +38,14 @@ func TestGenesisNeedsEveryTrustee(t *testing.T) {
 func TestReleaseAdmitRoutes(t *testing.T) {
 	f := newFixture(t, 2, "alice", "bob", "carol")
 	ctx := context.Background()
-	err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions")
+	err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL)
 	wantRefused(t, err, "not-released", `model "gpt-x" has no release`)
 	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 24*time.Hour)), "alice", "carol"))
-	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/embeddings"), "not-released", "for route /v1/chat/completions only")
-	wantRefused(t, f.b.Admit(ctx, "other", "/v1/chat/completions"), "not-released", "no release")
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/embeddings", testUpstream, testUpstreamURL), "not-released", "for route /v1/chat/completions only")
+	wantRefused(t, f.b.Admit(ctx, "other", "/v1/chat/completions", testUpstream, testUpstreamURL), "not-released", "no release")
 }
 
 func TestReleaseRiskCeiling(t *testing.T) {
@@ -86,11 +86,11 @@ func TestHaltAndResume(t *testing.T) {
 		t.Fatal("halting gpt-x closed gpt-y's signal")
 	default:
 	}
-	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "jailbreak found")
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "jailbreak found")
 	// A new release does not lift a halt: only a resume does.
 	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", f.clock.Now(), 48*time.Hour)), "alice", "bob"))
-	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "jailbreak found")
-	if err := f.b.Admit(ctx, "gpt-y", "/v1/chat/completions"); err != nil {
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "jailbreak found")
+	if err := f.b.Admit(ctx, "gpt-y", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatal(err)
 	}
 	// Signals asked for while halted are already closed.
@@ -104,13 +104,13 @@ func TestHaltAndResume(t *testing.T) {
 	if err != nil || res.Status != "pending" || res.Needed != 1 {
 		t.Fatalf("resume with one signature: %+v, %v", res, err)
 	}
-	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "")
+	wantRefused(t, f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "")
 	// bob adds his signature to the same file: resumed.
 	res, err = f.submit(f.sign(f.propose(resumeStmt("model:gpt-x", "fixed")), "alice", "bob"))
 	if err != nil || res.Status != "accepted" {
 		t.Fatalf("resume with two signatures: %+v, %v", res, err)
 	}
-	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions"); err != nil {
+	if err := f.b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -123,9 +123,9 @@ func TestHaltAndResume(t *testing.T) {
 	wantRefused(t, err, "invalid", "not halted")
 	// Halting everything and a route.
 	f.mustAccept(f.sign(f.propose(haltStmt("route:/v1/chat/completions", "route incident")), "bob"))
-	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/chat/completions"), "halted", "route /v1/chat/completions")
+	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "route /v1/chat/completions")
 	f.mustAccept(f.sign(f.propose(haltStmt("*", "stop everything")), "bob"))
-	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/other"), "halted", "all traffic")
+	wantRefused(t, f.b.Admit(ctx, "gpt-y", "/v1/other", testUpstream, testUpstreamURL), "halted", "all traffic")
 	if n := len(f.b.Status().Halts); n != 2 {
 		t.Fatalf("%d halts in force, want 2", n)
 	}
@@ -141,7 +141,7 @@ func TestRestartReplaysChain(t *testing.T) {
 	}
 	f.b.Close()
 	b2 := f.open(f.dir)
-	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions"), "halted", "incident")
+	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "incident")
 	if h := b2.History(); len(h) != 3 || h[2].Type != board.KindHalt || h[2].Signers[0] != "carol" {
 		t.Fatalf("history after restart: %+v", h)
 	}
@@ -174,7 +174,7 @@ func TestTamperedStoreIsNotEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2 := f.open(f.dir)
-	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions"), "not-released", "no release")
+	wantRefused(t, b2.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "not-released", "no release")
 }
 
 func TestAuditDetail(t *testing.T) {
@@ -462,8 +462,8 @@ func TestAppendAfterAnotherWriter(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	ctx := context.Background()
-	wantRefused(t, a.Admit(ctx, "other", "/r"), "halted", "by the other writer")
-	wantRefused(t, a.Admit(ctx, "mine", "/r"), "halted", "by this writer")
+	wantRefused(t, a.Admit(ctx, "other", "/r", testUpstream, testUpstreamURL), "halted", "by the other writer")
+	wantRefused(t, a.Admit(ctx, "mine", "/r", testUpstream, testUpstreamURL), "halted", "by this writer")
 	if h := a.History(); len(h) != 3 || h[1].Seq != 2 || h[2].Seq != 3 {
 		t.Fatalf("history %+v", h)
 	}
@@ -486,5 +486,26 @@ func TestMeterSurvivesRestart(t *testing.T) {
 	}
 	if own := b2.Meter().Tokens(); len(own) != 1 || own[0].Prompt != 50 {
 		t.Fatalf("this process's own counts: %+v", own)
+	}
+}
+
+func TestUpstreamMatches(t *testing.T) {
+	for _, c := range []struct {
+		signed, name, url string
+		want              bool
+	}{
+		{"*", "anything", "", true},
+		{"openai", "openai", "https://api.openai.com", true},
+		{"https://api.openai.com/v1", "openai", "https://api.openai.com", true},
+		{"https://API.openai.com/v1/", "x", "https://api.openai.com/v1", true},
+		{"https://api.openai.com/v1", "openai", "https://llm.cheap.example/v1", false},
+		{"openai", "cheap", "https://api.openai.com", false},
+		{"openai", "", "", false},
+		{"", "openai", "https://api.openai.com", false},
+		{"https://api.openai.com/v1", "", "", false},
+	} {
+		if got := board.UpstreamMatches(c.signed, c.name, c.url); got != c.want {
+			t.Errorf("UpstreamMatches(%q, %q, %q) = %v, want %v", c.signed, c.name, c.url, got, c.want)
+		}
 	}
 }

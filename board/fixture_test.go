@@ -13,6 +13,10 @@ import (
 	"github.com/warden-safety/warden/board"
 )
 
+// The upstream the fixture's releases are served by, as a gateway reports
+// it: its configured name and base URL (the release signs ".../v1").
+const testUpstream, testUpstreamURL = "primary", "https://upstream.example"
+
 // memAudit collects governance records.
 type memAudit struct {
 	mu   sync.Mutex

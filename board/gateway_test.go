@@ -65,7 +65,17 @@ func TestGatewayEnforcement(t *testing.T) {
 		t.Fatalf("unreleased model: %d %s", r.StatusCode, body)
 	}
 
+	// A release for another upstream does not cover this one: the
+	// operator cannot serve a released model name from an unreviewed
+	// backend.
 	f.mustAccept(f.sign(f.propose(releaseStmt("fake-a", f.clock.Now(), time.Hour)), "alice", "bob"))
+	r = chat("fake-a", false)
+	if body := readAll(r); r.StatusCode != 403 || !strings.Contains(body, "released for upstream https://upstream.example/v1 only, not oai") {
+		t.Fatalf("model released for another upstream: %d %s", r.StatusCode, body)
+	}
+	rel := releaseStmt("fake-a", f.clock.Now(), time.Hour)
+	rel.Release.Upstream = "oai"
+	f.mustAccept(f.sign(f.propose(rel), "alice", "bob"))
 	r = chat("fake-a", false)
 	if body := readAll(r); r.StatusCode != 200 {
 		t.Fatalf("released model: %d %s", r.StatusCode, body)

@@ -42,13 +42,14 @@ func (b *Board) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, CommitmentsResponse{Commitments: b.meter.Commitments(), Tokens: b.meter.Totals()})
 	})
 	mux.HandleFunc("GET /board/admit", func(w http.ResponseWriter, r *http.Request) {
-		model, route := r.URL.Query().Get("model"), r.URL.Query().Get("route")
+		q := r.URL.Query()
+		model, route, upstream, upstreamURL := q.Get("model"), q.Get("route"), q.Get("upstream"), q.Get("upstream_url")
 		if model == "" {
 			writeError(w, http.StatusBadRequest, "invalid", "query parameter model is required")
 			return
 		}
-		ar := AdmitResponse{Model: model, Route: route, Admitted: true}
-		if err := b.Admit(r.Context(), model, route); err != nil {
+		ar := AdmitResponse{Model: model, Route: route, Upstream: upstream, UpstreamURL: upstreamURL, Admitted: true}
+		if err := b.Admit(r.Context(), model, route, upstream, upstreamURL); err != nil {
 			ar.Admitted, ar.Reason = false, err.Error()
 		}
 		writeJSON(w, http.StatusOK, ar)
@@ -60,7 +61,10 @@ func (b *Board) Handler() http.Handler {
 type AdmitResponse struct {
 	Model    string `json:"model"`
 	Route    string `json:"route"`
-	Admitted bool   `json:"admitted"`
+	// Upstream and UpstreamURL are the upstream asked about.
+	Upstream    string `json:"upstream,omitempty"`
+	UpstreamURL string `json:"upstream_url,omitempty"`
+	Admitted    bool   `json:"admitted"`
 	Reason   string `json:"reason,omitempty"`
 }
 
@@ -186,10 +190,11 @@ func (c *Client) History(ctx context.Context) ([]HistoryEntry, error) {
 	return h.History, err
 }
 
-// Admit asks whether the board would admit a request for model on route.
-func (c *Client) Admit(ctx context.Context, model, route string) (AdmitResponse, error) {
+// Admit asks whether the board would admit a request for model on route,
+// sent to the named upstream at upstreamURL.
+func (c *Client) Admit(ctx context.Context, model, route, upstream, upstreamURL string) (AdmitResponse, error) {
 	var ar AdmitResponse
-	q := url.Values{"model": {model}, "route": {route}}
+	q := url.Values{"model": {model}, "route": {route}, "upstream": {upstream}, "upstream_url": {upstreamURL}}
 	_, err := c.do(ctx, http.MethodGet, "/board/admit?"+q.Encode(), nil, &ar)
 	return ar, err
 }

@@ -79,7 +79,7 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	ctx := context.Background()
 
 	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", time.Now(), time.Hour)), "alice", "bob"))
-	waitFor(t, time.Second, func() bool { return b.Admit(ctx, "gpt-x", "/v1/chat/completions") == nil })
+	waitFor(t, time.Second, func() bool { return b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil })
 
 	sig := b.HaltSignal("gpt-x", "/v1/chat/completions")
 	t0 := time.Now()
@@ -90,7 +90,7 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("replica B did not enforce the halt within 1 second")
 	}
-	wantRefused(t, b.Admit(ctx, "gpt-x", "/v1/chat/completions"), "halted", "incident")
+	wantRefused(t, b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL), "halted", "incident")
 
 	// Pending signatures are shared: alice signs the resume on A, bob on B.
 	s := resumeStmt("model:gpt-x", "fixed")
@@ -103,7 +103,7 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	if res, err := b.Submit(ctx, f.sign(env, "bob")); err != nil || res.Status != "accepted" {
 		t.Fatalf("resume on B merging A's pending signature: %+v %v", res, err)
 	}
-	waitFor(t, time.Second, func() bool { return a.Admit(ctx, "gpt-x", "/v1/chat/completions") == nil })
+	waitFor(t, time.Second, func() bool { return a.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil })
 
 	// Token totals of both replicas add up once saved.
 	a.AddTokens("gpt-x", "served", 800, 0)
@@ -136,7 +136,7 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 		t.Fatalf("racing halts: %v / %v; want exactly one accepted", e1, e2)
 	}
 	waitFor(t, time.Second, func() bool {
-		return a.Admit(ctx, "m", "/r") != nil && b.Admit(ctx, "m", "/r") != nil
+		return a.Admit(ctx, "m", "/r", testUpstream, testUpstreamURL) != nil && b.Admit(ctx, "m", "/r", testUpstream, testUpstreamURL) != nil
 	})
 	if len(a.History()) != len(b.History()) {
 		t.Fatalf("replicas disagree: %d vs %d statements", len(a.History()), len(b.History()))
@@ -217,7 +217,7 @@ func TestPGReplicaProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"); err != nil {
+	if err := b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL); err != nil {
 		t.Fatalf("release not visible in replica: %v", err)
 	}
 	sig := b.HaltSignal("gpt-x", "/v1/chat/completions")
@@ -228,7 +228,7 @@ func TestPGReplicaProcess(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no halt")
 	}
-	fmt.Printf("REPLICA admit %v\n", b.Admit(context.Background(), "gpt-x", "/v1/chat/completions"))
+	fmt.Printf("REPLICA admit %v\n", b.Admit(context.Background(), "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL))
 }
 
 // waitFor polls cond until it holds or within passes.

@@ -305,7 +305,7 @@ func (s *state) apply(v *verified, seq int64, at time.Time) string {
 }
 
 // admit decides a request under the state at now.
-func (s *state) admit(model, route string, now time.Time) *Error {
+func (s *state) admit(model, route, upstream, upstreamURL string, now time.Time) *Error {
 	if h := s.haltAll; h != nil {
 		return refuse("halted", "all traffic is halted by the safety board: %s", h.Reason)
 	}
@@ -322,6 +322,16 @@ func (s *state) admit(model, route string, now time.Time) *Error {
 	if r.Route != "" && r.Route != "*" && r.Route != route {
 		return refuse("not-released", "model %q is released for route %s only, not %s", model, r.Route, route)
 	}
+	if !UpstreamMatches(r.Upstream, upstream, upstreamURL) {
+		via := upstream
+		if upstreamURL != "" {
+			via = fmt.Sprintf("%s (%s)", upstream, upstreamURL)
+		}
+		if via == "" {
+			via = "an unnamed upstream"
+		}
+		return refuse("not-released", "model %q is released for upstream %s only, not %s", model, r.Upstream, via)
+	}
 	if exp := r.expiredParts(now); len(exp) > 0 {
 		return refuse("not-released", "release of model %q is no longer valid: %s; the board must sign a new release", model, strings.Join(exp, " and "))
 	}
@@ -331,4 +341,29 @@ func (s *state) admit(model, route string, now time.Time) *Error {
 // halted reports whether a halt covers (model, route).
 func (s *state) halted(model, route string) bool {
 	return s.haltAll != nil || s.haltModel[model] != nil || s.haltRoute[route] != nil
+}
+
+// UpstreamMatches reports whether a release's signed upstream covers a
+// request sent to the upstream named name at base URL url: "*" covers
+// every upstream; otherwise signed must equal the name, or the base URL
+// ignoring case, a trailing slash and a trailing "/v1" (so a release for
+// "https://api.openai.com/v1" covers an upstream configured as
+// "https://api.openai.com").
+func UpstreamMatches(signed, name, url string) bool {
+	signed = strings.TrimSpace(signed)
+	switch {
+	case signed == "*":
+		return true
+	case signed == "":
+		return false
+	case name != "" && signed == name:
+		return true
+	case url == "":
+		return false
+	}
+	norm := func(u string) string {
+		u = strings.ToLower(strings.TrimRight(strings.TrimSpace(u), "/"))
+		return strings.TrimRight(strings.TrimSuffix(u, "/v1"), "/")
+	}
+	return norm(signed) == norm(url)
 }

@@ -125,7 +125,7 @@ type governor struct {
 	halt chan struct{}
 }
 
-func (g *governor) Admit(_ context.Context, model, _ string) error {
+func (g *governor) Admit(_ context.Context, model, _, _, _ string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.deny

@@ -49,14 +49,15 @@ type Recorder interface {
 }
 
 // Governor is the safety board's say on which models may serve. Admit
-// refuses a request for a model without a valid release or while it is
-// halted; its error message is shown to the client, with the status of
+// refuses a request for a model without a valid release for this route
+// and upstream (the upstream's configured name and base URL), or while it
+// is halted; its error message is shown to the client, with the status of
 // HTTPStatus() when the error has that method (403 otherwise). HaltSignal
 // returns a channel that is closed when the model is halted: in-flight
 // streams then end cleanly in the provider's format. It may return nil
 // (never halts).
 type Governor interface {
-	Admit(ctx context.Context, model, route string) error
+	Admit(ctx context.Context, model, route, upstream, upstreamURL string) error
 	HaltSignal(model, route string) <-chan struct{}
 }
 

@@ -130,7 +130,7 @@ func (g *Gateway) serve(x *exchange, w *statusWriter, r *http.Request) {
 		return
 	}
 	if gov := g.cfg.Governor; gov != nil {
-		if err := gov.Admit(ctx, preq.Model, route.Path()); err != nil {
+		if err := gov.Admit(ctx, preq.Model, route.Path(), up.Name, up.BaseURL); err != nil {
 			status := http.StatusForbidden
 			var hs interface{ HTTPStatus() int }
 			if errors.As(err, &hs) {

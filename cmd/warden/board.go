@@ -122,7 +122,7 @@ type boardBackend interface {
 	Submit(ctx context.Context, e *board.Envelope) (*board.Result, error)
 	History(ctx context.Context) ([]board.HistoryEntry, error)
 	Commitments(ctx context.Context) (board.CommitmentsResponse, error)
-	Admit(ctx context.Context, model, route string) (board.AdmitResponse, error)
+	Admit(ctx context.Context, model, route, upstream, upstreamURL string) (board.AdmitResponse, error)
 	Close()
 }
 
@@ -138,8 +138,8 @@ func (r boardRemote) History(ctx context.Context) ([]board.HistoryEntry, error) 
 func (r boardRemote) Commitments(ctx context.Context) (board.CommitmentsResponse, error) {
 	return r.c.Commitments(ctx)
 }
-func (r boardRemote) Admit(ctx context.Context, model, route string) (board.AdmitResponse, error) {
-	return r.c.Admit(ctx, model, route)
+func (r boardRemote) Admit(ctx context.Context, model, route, upstream, upstreamURL string) (board.AdmitResponse, error) {
+	return r.c.Admit(ctx, model, route, upstream, upstreamURL)
 }
 func (r boardRemote) Close() {}
 
@@ -158,9 +158,9 @@ func (l boardLocal) History(ctx context.Context) ([]board.HistoryEntry, error) {
 func (l boardLocal) Commitments(ctx context.Context) (board.CommitmentsResponse, error) {
 	return board.CommitmentsResponse{Commitments: l.b.Meter().Commitments(), Tokens: l.b.Meter().Totals()}, nil
 }
-func (l boardLocal) Admit(ctx context.Context, model, route string) (board.AdmitResponse, error) {
-	ar := board.AdmitResponse{Model: model, Route: route, Admitted: true}
-	if err := l.b.Admit(ctx, model, route); err != nil {
+func (l boardLocal) Admit(ctx context.Context, model, route, upstream, upstreamURL string) (board.AdmitResponse, error) {
+	ar := board.AdmitResponse{Model: model, Route: route, Upstream: upstream, UpstreamURL: upstreamURL, Admitted: true}
+	if err := l.b.Admit(ctx, model, route, upstream, upstreamURL); err != nil {
 		ar.Admitted, ar.Reason = false, err.Error()
 	}
 	return ar, nil
@@ -1171,6 +1171,8 @@ func boardAdmit(env *cliEnv, c *command, args []string) int {
 	t.flags(env, fs)
 	model := fs.String("model", "", "model name")
 	route := fs.String("route", "/v1/chat/completions", "gateway route")
+	upstream := fs.String("upstream", "", "name of the upstream the gateway would send the request to")
+	upstreamURL := fs.String("upstream-url", "", "that upstream's base URL")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
 	}
@@ -1183,7 +1185,7 @@ func boardAdmit(env *cliEnv, c *command, args []string) int {
 		return boardFail(env, "admit", err)
 	}
 	defer be.Close()
-	ar, err := be.Admit(context.Background(), *model, *route)
+	ar, err := be.Admit(context.Background(), *model, *route, *upstream, *upstreamURL)
 	if err != nil {
 		return boardFail(env, "admit", err)
 	}

@@ -131,7 +131,8 @@ func TestGovernanceWalkthrough(t *testing.T) {
 	// What the document claims the output says.
 	for substr, cmd := range map[string]string{
 		"release statement pending: 1 of 2 signatures (alice); 1 more needed":   "warden board submit release.json   # exit 3: one of two signatures, pending",
-		`model "gpt-4o-mini" is halted by the safety board: jailbreak reported`: "warden board admit --model gpt-4o-mini   # exit 1",
+		`model "gpt-4o-mini" is halted by the safety board: jailbreak reported`: "warden board admit --model gpt-4o-mini --upstream openai --upstream-url https://api.openai.com   # exit 1",
+		`model "gpt-4o-mini" is released for upstream https://api.openai.com/v1 only, not cheap (https://llm.cheap.example/v1)`: "warden board admit --model gpt-4o-mini --upstream cheap --upstream-url https://llm.cheap.example/v1   # exit 1",
 		"resume statement pending: 1 of 2 signatures (alice); 1 more needed":    `warden board resume --key alice.key --scope model:gpt-4o-mini --reason "patched and re-evaluated" -o resume.json   # exit 3`,
 	} {
 		if !strings.Contains(outputs[cmd], substr) {
@@ -152,7 +153,7 @@ func TestGovernanceWalkthrough(t *testing.T) {
 	if got, want := strings.Join(kinds, " "), "charter/alice+bob+carol release/alice+bob halt/carol resume/alice+bob"; got != want {
 		t.Fatalf("history %s, want %s", got, want)
 	}
-	if err := b.Admit(context.Background(), "gpt-4o-mini", "/v1/chat/completions"); err != nil {
+	if err := b.Admit(context.Background(), "gpt-4o-mini", "/v1/chat/completions", "openai", "https://api.openai.com"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"alice.key", "bob.key", "carol.key"} {
@@ -202,7 +203,7 @@ func TestBoardCLIAgainstServer(t *testing.T) {
 	if code, out := runBoardCmd(t, vars, "halt", "--key", "bob.key", "--scope", "*", "--reason", "drill"); code != 0 || !strings.Contains(out, "halted *: drill") {
 		t.Fatalf("%d %s", code, out)
 	}
-	if err := b.Admit(context.Background(), "m", "/r"); err == nil {
+	if err := b.Admit(context.Background(), "m", "/r", "u", "https://u.example"); err == nil {
 		t.Fatal("server's board did not enforce the halt")
 	}
 	// Wrong passphrase: a clear error, nothing submitted.

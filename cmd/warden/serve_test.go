@@ -203,7 +203,7 @@ func TestServeEnforcesBoard(t *testing.T) {
 		t.Fatalf("unreleased model: %d %s", code, body)
 	}
 	os.WriteFile("scorecard.json", []byte(`{"schema":"warden.scorecard/v1"}`), 0o644)
-	cli(0, "board", "propose", "release", "--model", "warden-echo", "--upstream", "builtin", "--scorecard", "scorecard.json",
+	cli(0, "board", "propose", "release", "--model", "warden-echo", "--upstream", "echo", "--scorecard", "scorecard.json",
 		"--risk", "cbrn=low:echo model", "--risk", "cyber=low:echo model", "--risk", "persuasion=low:echo model", "--risk", "autonomy=low:echo model",
 		"--expires", "1d", "-o", "release.json")
 	cli(0, "board", "sign", "--key", "alice.key", "release.json")
