@@ -470,6 +470,13 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 			orig = nil
 		}
 		dst = d.scanText(sc, doc.Text, v.Text, v.Name, orig, dst)
+		// The Chinese lists are written in simplified characters: text in
+		// traditional script (Taiwan, Hong Kong, or an evasion) is also
+		// scanned read as simplified. The copy keeps every byte offset, so
+		// the view's own mapping to the original still holds.
+		if st, ok := normalize.SimplifiedText(v.Text); ok {
+			dst = d.scanText(sc, doc.Text, st, v.Name+">simplified", orig, dst)
+		}
 	}
 	return dst, nil
 }

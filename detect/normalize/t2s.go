@@ -38,3 +38,39 @@ func Simplified(r rune) rune {
 	}
 	return r
 }
+
+// SimplifiedText returns s with every traditional Chinese character that
+// has a simplified form of the same UTF-8 length (nearly all of them)
+// replaced by it, and whether anything changed. Byte offsets are the same
+// in both strings, so a match found in the result is at the same place in
+// s. Text without CJK ideographs costs one pass over its bytes, eight at a
+// time, and is returned as is.
+func SimplifiedText(s string) (string, bool) {
+	i := 0
+	// skip ASCII eight bytes at a time
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	var b []byte
+	for i < len(s) {
+		c := s[i]
+		if c < 0xE3 || c > 0xE9 || !hanAt(s, i) {
+			i++
+			continue
+		}
+		r := rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+		if t := Simplified(r); t != r && utf8.RuneLen(t) == 3 {
+			if b == nil {
+				b = []byte(s)
+			}
+			utf8.EncodeRune(b[i:i+3], t)
+		}
+		i += 3
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(b), true
+}
