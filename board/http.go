@@ -59,13 +59,13 @@ func (b *Board) Handler() http.Handler {
 
 // AdmitResponse is the body of GET /board/admit.
 type AdmitResponse struct {
-	Model    string `json:"model"`
-	Route    string `json:"route"`
+	Model string `json:"model"`
+	Route string `json:"route"`
 	// Upstream and UpstreamURL are the upstream asked about.
 	Upstream    string `json:"upstream,omitempty"`
 	UpstreamURL string `json:"upstream_url,omitempty"`
 	Admitted    bool   `json:"admitted"`
-	Reason   string `json:"reason,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // CommitmentsResponse is the body of GET /board/commitments.

@@ -79,7 +79,9 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	ctx := context.Background()
 
 	f.mustAccept(f.sign(f.propose(releaseStmt("gpt-x", time.Now(), time.Hour)), "alice", "bob"))
-	waitFor(t, time.Second, func() bool { return b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil })
+	waitFor(t, time.Second, func() bool {
+		return b.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil
+	})
 
 	sig := b.HaltSignal("gpt-x", "/v1/chat/completions")
 	t0 := time.Now()
@@ -103,7 +105,9 @@ func TestPGTwoReplicasHalt(t *testing.T) {
 	if res, err := b.Submit(ctx, f.sign(env, "bob")); err != nil || res.Status != "accepted" {
 		t.Fatalf("resume on B merging A's pending signature: %+v %v", res, err)
 	}
-	waitFor(t, time.Second, func() bool { return a.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil })
+	waitFor(t, time.Second, func() bool {
+		return a.Admit(ctx, "gpt-x", "/v1/chat/completions", testUpstream, testUpstreamURL) == nil
+	})
 
 	// Token totals of both replicas add up once saved.
 	a.AddTokens("gpt-x", "served", 800, 0)

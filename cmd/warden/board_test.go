@@ -130,10 +130,10 @@ func TestGovernanceWalkthrough(t *testing.T) {
 
 	// What the document claims the output says.
 	for substr, cmd := range map[string]string{
-		"release statement pending: 1 of 2 signatures (alice); 1 more needed":   "warden board submit release.json   # exit 3: one of two signatures, pending",
-		`model "gpt-4o-mini" is halted by the safety board: jailbreak reported`: "warden board admit --model gpt-4o-mini --upstream openai --upstream-url https://api.openai.com   # exit 1",
+		"release statement pending: 1 of 2 signatures (alice); 1 more needed":                                                   "warden board submit release.json   # exit 3: one of two signatures, pending",
+		`model "gpt-4o-mini" is halted by the safety board: jailbreak reported`:                                                 "warden board admit --model gpt-4o-mini --upstream openai --upstream-url https://api.openai.com   # exit 1",
 		`model "gpt-4o-mini" is released for upstream https://api.openai.com/v1 only, not cheap (https://llm.cheap.example/v1)`: "warden board admit --model gpt-4o-mini --upstream cheap --upstream-url https://llm.cheap.example/v1   # exit 1",
-		"resume statement pending: 1 of 2 signatures (alice); 1 more needed":    `warden board resume --key alice.key --scope model:gpt-4o-mini --reason "patched and re-evaluated" -o resume.json   # exit 3`,
+		"resume statement pending: 1 of 2 signatures (alice); 1 more needed":                                                    `warden board resume --key alice.key --scope model:gpt-4o-mini --reason "patched and re-evaluated" -o resume.json   # exit 3`,
 	} {
 		if !strings.Contains(outputs[cmd], substr) {
 			t.Errorf("output of %q lacks %q:\n%s", cmd, substr, outputs[cmd])
