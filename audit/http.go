@@ -21,9 +21,40 @@ import (
 //	GET /audit/records/N                           record N (JSON, Entry)
 //
 // A missing size or new means the latest checkpoint. Records carry only the
-// text the privacy mode kept, but still say who asked what and when: mount
-// the handler behind the operator's authentication when that matters.
-func (r *Reader) Handler() http.Handler {
+// text the privacy mode kept, but still say who asked what and when: use
+// HandlerWith to guard them.
+func (r *Reader) Handler() http.Handler { return r.HandlerWith(HandlerOptions{}) }
+
+// HandlerOptions guard the parts of the handler that reveal records.
+type HandlerOptions struct {
+	// Authorize, when set, is asked before a record is served
+	// (/audit/records/N) or looked up by request ID; a non-nil error
+	// refuses the request with its message and status (HTTPStatus() when
+	// the error has that method, else 403). Checkpoints and proofs by
+	// index carry only hashes and stay public, so witnesses need no key.
+	Authorize func(*http.Request) error
+}
+
+// HandlerWith is Handler with records guarded by opt.
+func (r *Reader) HandlerWith(opt HandlerOptions) http.Handler {
+	guard := func(w http.ResponseWriter, req *http.Request) bool {
+		if opt.Authorize == nil {
+			return true
+		}
+		err := opt.Authorize(req)
+		if err == nil {
+			return true
+		}
+		status := http.StatusForbidden
+		var hs interface{ HTTPStatus() int }
+		if errors.As(err, &hs) {
+			status = hs.HTTPStatus()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "forbidden", "message": err.Error()}})
+		return false
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit/checkpoint", func(w http.ResponseWriter, req *http.Request) {
 		note, err := r.Checkpoint(req.Context())
@@ -53,6 +84,9 @@ func (r *Reader) Handler() http.Handler {
 				return
 			}
 		case q.Get("request_id") != "":
+			if !guard(w, req) {
+				return
+			}
 			idx, err := r.FindRequest(req.Context(), q.Get("request_id"))
 			if err != nil {
 				httpError(w, err)
@@ -97,6 +131,9 @@ func (r *Reader) Handler() http.Handler {
 		writeJSON(w, p)
 	})
 	mux.HandleFunc("GET /audit/records/{index}", func(w http.ResponseWriter, req *http.Request) {
+		if !guard(w, req) {
+			return
+		}
 		index, err := intParam(req.PathValue("index"), "index", -1)
 		if err != nil {
 			badRequest(w, err)

@@ -10,6 +10,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -146,8 +148,14 @@ type Route struct {
 type Audit struct {
 	// Enabled turns the audit log on (default true). Off, decisions are
 	// not recorded: only for tests and local experiments.
-	Enabled      *bool `yaml:"enabled"`
-	audit.Config `yaml:",inline"`
+	Enabled *bool `yaml:"enabled"`
+	// ReaderKeySHA256 lists the SHA-256 (hex) of the keys that may read
+	// records over HTTP (/audit/records/N, proofs looked up by request ID),
+	// sent as Authorization: Bearer KEY. Without it, records are served
+	// to anyone only when auth.mode is none (a loopback default) and to
+	// no one otherwise; checkpoints and proofs by index are always public.
+	ReaderKeySHA256 []string `yaml:"reader_key_sha256"`
+	audit.Config    `yaml:",inline"`
 }
 
 // On reports whether the audit log is enabled.
@@ -333,6 +341,11 @@ func (c *Config) Validate() error {
 	for i, g := range c.Guards {
 		if g.Name == "" {
 			bad(fmt.Sprintf("guards[%d].name", i), "is empty")
+		}
+	}
+	for i, k := range c.Audit.ReaderKeySHA256 {
+		if b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(k), "sha256:")); err != nil || len(b) != sha256.Size {
+			bad(fmt.Sprintf("audit.reader_key_sha256[%d]", i), "is not a hex SHA-256 (printf %%s KEY | sha256sum)")
 		}
 	}
 	switch c.Audit.Privacy {

@@ -54,6 +54,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		"routes:\n  - {model: m, upstream: ghost}\n":                 "routes[0].upstream",
 		"auth:\n  mode: keys\n":                                      "auth.tenants",
 		"auth:\n  tenants: [{name: a, key_sha256: [abc]}]\n":         "auth.tenants[0].key_sha256[0]",
+		"audit:\n  reader_key_sha256: [not-a-hash]\n":                "audit.reader_key_sha256[0]",
 		"server:\n  scan_timeout: soon\n":                            "not a duration",
 		"audit:\n  privacy: everything\n":                            "audit.privacy",
 	} {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -165,7 +168,7 @@ func serveGateway(ctx context.Context, env *cliEnv, cfg *config.Config, onListen
 			return err
 		}
 		defer auditLog.Close()
-		mux.Handle("/audit/", auditLog.Handler())
+		mux.Handle("/audit/", auditLog.HandlerWith(audit.HandlerOptions{Authorize: auditReaders(cfg)}))
 		log.Info("audit log open", "status", auditLog.Status())
 	} else {
 		log.Warn("audit log disabled by configuration: decisions are not recorded")
@@ -373,3 +376,50 @@ type guardUsage struct {
 func (g guardUsage) RecordUsage(_ context.Context, u guardmodel.Usage) {
 	g.b.AddTokens(g.model, "guard", int64(u.PromptTokens), int64(u.CompletionTokens))
 }
+
+// auditReaders decides who may read audit records over HTTP: holders of a
+// key listed in audit.reader_key_sha256 when there are any; else anyone
+// when client authentication is off (auth.mode none, the loopback
+// default); else no one, with an error that says how to allow it.
+func auditReaders(cfg *config.Config) func(*http.Request) error {
+	var keys [][sha256.Size]byte
+	for _, k := range cfg.Audit.ReaderKeySHA256 {
+		if b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(k), "sha256:")); err == nil && len(b) == sha256.Size {
+			keys = append(keys, [sha256.Size]byte(b))
+		}
+	}
+	if len(keys) == 0 {
+		if mode := cfg.Auth.Mode; mode == "" || mode == "none" {
+			if len(cfg.Auth.Tenants) == 0 {
+				return nil
+			}
+		}
+		return func(*http.Request) error {
+			return errors.New("audit records are not served: clients authenticate (auth.mode) and audit.reader_key_sha256 lists no reader key")
+		}
+	}
+	return func(r *http.Request) error {
+		k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(k) == "" {
+			return readerErr{http.StatusUnauthorized, "audit records need a reader key: send Authorization: Bearer KEY"}
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(k)))
+		match := 0
+		for _, h := range keys {
+			match |= subtle.ConstantTimeCompare(sum[:], h[:])
+		}
+		if match != 1 {
+			return readerErr{http.StatusUnauthorized, "invalid audit reader key"}
+		}
+		return nil
+	}
+}
+
+// readerErr is an audit reader refusal with its HTTP status.
+type readerErr struct {
+	status int
+	msg    string
+}
+
+func (e readerErr) Error() string   { return e.msg }
+func (e readerErr) HTTPStatus() int { return e.status }

@@ -238,3 +238,73 @@ func startServe(t *testing.T, ctx context.Context, cfg *config.Config, stderr *s
 	}
 	return "", nil
 }
+
+// Audit records say who asked what: with client keys on, only holders of
+// a reader key may read them; checkpoints stay public for witnesses.
+func TestServeGuardsAuditRecords(t *testing.T) {
+	get := func(t *testing.T, url, key string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		name                     string
+		tenants, readers         bool
+		none, wrong, right, cpok int
+	}{
+		{"open on loopback without client keys", false, false, 200, 200, 200, 200},
+		{"closed when clients need keys and no reader key is set", true, false, 403, 403, 403, 200},
+		{"reader key required when set", true, true, 401, 401, 200, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := config.Default()
+			cfg.DataDir = filepath.Join(dir, "data")
+			cfg.Audit.CheckpointEvery = 1
+			cfg.Server.Addr = "127.0.0.1:0"
+			f := false
+			cfg.Detect.Classifier = &f
+			if c.tenants {
+				cfg.Auth.Mode = "keys"
+				cfg.Auth.Tenants = []config.Tenant{{Name: "t", KeySHA256: []string{gateway.HashKey("client-key")}}}
+			}
+			if c.readers {
+				cfg.Audit.ReaderKeySHA256 = []string{gateway.HashKey("reader-key")}
+			}
+			var stderr syncBuffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			base, done := startServe(t, ctx, cfg, &stderr)
+			req, _ := http.NewRequest("POST", base+"/v1/moderations", strings.NewReader(`{"input":"hello"}`))
+			req.Header.Set("Authorization", "Bearer client-key")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("moderations: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			if code := get(t, base+"/audit/records/0", ""); code != c.none {
+				t.Errorf("no key: %d, want %d", code, c.none)
+			}
+			if code := get(t, base+"/audit/records/0", "client-key"); code != c.wrong {
+				t.Errorf("a client key: %d, want %d", code, c.wrong)
+			}
+			if code := get(t, base+"/audit/records/0", "reader-key"); code != c.right {
+				t.Errorf("the reader key: %d, want %d", code, c.right)
+			}
+			if code := get(t, base+"/audit/checkpoint", ""); code != c.cpok {
+				t.Errorf("checkpoint: %d, want %d", code, c.cpok)
+			}
+			cancel()
+			<-done
+		})
+	}
+}
