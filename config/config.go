@@ -10,8 +10,6 @@ package config
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/warden-safety/warden/audit"
 	"github.com/warden-safety/warden/detect/guardmodel"
+	"github.com/warden-safety/warden/internal/keyhash"
 )
 
 // DefaultAddr is where `warden serve` listens by default.
@@ -344,8 +343,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, k := range c.Audit.ReaderKeySHA256 {
-		if b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(k), "sha256:")); err != nil || len(b) != sha256.Size {
-			bad(fmt.Sprintf("audit.reader_key_sha256[%d]", i), "is not a hex SHA-256 (printf %%s KEY | sha256sum)")
+		if _, err := keyhash.Parse(k); err != nil {
+			bad(fmt.Sprintf("audit.reader_key_sha256[%d]", i), "%v", err)
 		}
 	}
 	switch c.Audit.Privacy {
@@ -371,9 +370,8 @@ func (c *Config) Validate() error {
 			bad(f+".key_sha256", "lists no keys")
 		}
 		for j, k := range t.KeySHA256 {
-			k = strings.TrimPrefix(k, "sha256:")
-			if len(k) != 64 || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "" {
-				bad(fmt.Sprintf("%s.key_sha256[%d]", f, j), "is not a hex SHA-256 (64 hex digits)")
+			if _, err := keyhash.Parse(k); err != nil {
+				bad(fmt.Sprintf("%s.key_sha256[%d]", f, j), "%v", err)
 			}
 		}
 	}

@@ -1,19 +1,17 @@
 package gateway
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/warden-safety/warden/gateway/provider"
+	"github.com/warden-safety/warden/internal/keyhash"
 )
 
 type tenantKeys struct {
 	name string
-	keys [][sha256.Size]byte
+	keys []keyhash.Hash
 }
 
 func parseTenants(ts []Tenant) ([]tenantKeys, error) {
@@ -24,11 +22,11 @@ func parseTenants(ts []Tenant) ([]tenantKeys, error) {
 		}
 		tk := tenantKeys{name: t.Name}
 		for j, h := range t.KeySHA256 {
-			b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(h), "sha256:"))
-			if err != nil || len(b) != sha256.Size {
-				return nil, fmt.Errorf("gateway: tenant %q: key_sha256[%d] is not a hex SHA-256", t.Name, j)
+			kh, err := keyhash.Parse(h)
+			if err != nil {
+				return nil, fmt.Errorf("gateway: tenant %q: key_sha256[%d] %v", t.Name, j, err)
 			}
-			tk.keys = append(tk.keys, [sha256.Size]byte(b))
+			tk.keys = append(tk.keys, kh)
 		}
 		if len(tk.keys) == 0 {
 			return nil, fmt.Errorf("gateway: tenant %q has no keys", t.Name)
@@ -39,10 +37,7 @@ func parseTenants(ts []Tenant) ([]tenantKeys, error) {
 }
 
 // HashKey returns the hex SHA-256 of an API key, as tenants store it.
-func HashKey(key string) string {
-	s := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(s[:])
-}
+func HashKey(key string) string { return keyhash.Of(key).String() }
 
 // clientKey returns the key the client presented: Authorization Bearer,
 // x-api-key (Anthropic) or api-key (Azure).
@@ -85,13 +80,10 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, f provide
 		g.fail(w, f, http.StatusUnauthorized, "invalid_api_key", "missing API key: send it as Authorization: Bearer KEY or x-api-key", "")
 		return authResult{}, false
 	}
-	sum := sha256.Sum256([]byte(k))
 	found := -1
 	for i, t := range g.tenants {
-		for _, h := range t.keys {
-			if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 {
-				found = i
-			}
+		if keyhash.Match(k, t.keys) >= 0 {
+			found = i
 		}
 	}
 	if found < 0 {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +21,7 @@ import (
 	"github.com/warden-safety/warden/config"
 	"github.com/warden-safety/warden/detect/guardmodel"
 	"github.com/warden-safety/warden/gateway"
+	"github.com/warden-safety/warden/internal/keyhash"
 	"github.com/warden-safety/warden/policy"
 )
 
@@ -382,17 +380,17 @@ func (g guardUsage) RecordUsage(_ context.Context, u guardmodel.Usage) {
 // when client authentication is off (auth.mode none, the loopback
 // default); else no one, with an error that says how to allow it.
 func auditReaders(cfg *config.Config) func(*http.Request) error {
-	var keys [][sha256.Size]byte
+	var keys []keyhash.Hash
 	for _, k := range cfg.Audit.ReaderKeySHA256 {
-		if b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(k), "sha256:")); err == nil && len(b) == sha256.Size {
-			keys = append(keys, [sha256.Size]byte(b))
+		if h, err := keyhash.Parse(k); err == nil { // config.Validate rejected bad ones
+			keys = append(keys, h)
 		}
 	}
 	if len(keys) == 0 {
-		if mode := cfg.Auth.Mode; mode == "" || mode == "none" {
-			if len(cfg.Auth.Tenants) == 0 {
-				return nil
-			}
+		// the gateway's default: keys when tenants are listed, else none
+		mode := cfg.Auth.Mode
+		if mode == "none" || (mode == "" && len(cfg.Auth.Tenants) == 0) {
+			return nil
 		}
 		return func(*http.Request) error {
 			return errors.New("audit records are not served: clients authenticate (auth.mode) and audit.reader_key_sha256 lists no reader key")
@@ -403,12 +401,7 @@ func auditReaders(cfg *config.Config) func(*http.Request) error {
 		if !ok || strings.TrimSpace(k) == "" {
 			return readerErr{http.StatusUnauthorized, "audit records need a reader key: send Authorization: Bearer KEY"}
 		}
-		sum := sha256.Sum256([]byte(strings.TrimSpace(k)))
-		match := 0
-		for _, h := range keys {
-			match |= subtle.ConstantTimeCompare(sum[:], h[:])
-		}
-		if match != 1 {
+		if keyhash.Match(strings.TrimSpace(k), keys) < 0 {
 			return readerErr{http.StatusUnauthorized, "invalid audit reader key"}
 		}
 		return nil
