@@ -17,14 +17,7 @@ import (
 // the project's own training data are counted separately.
 func TestRedteamBuiltinSuites(t *testing.T) {
 	d := embedded(t)
-	own, _, err := data.LoadOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, e := range own {
-		seen[data.Canonical(e.Text)] = true
-	}
+	seen := ownTexts(t)
 	type tally struct{ harm, caught, benign, flagged, overlap int }
 	by := map[string]*tally{}
 	for _, name := range suite.BuiltinNames() {
@@ -100,14 +93,7 @@ func TestUnseenHandWritten(t *testing.T) {
 	}
 	defer f.Close()
 	d := embedded(t)
-	own, _, err := data.LoadOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trained := map[string]bool{}
-	for _, e := range own {
-		trained[data.Canonical(e.Text)] = true
-	}
+	trained := ownTexts(t)
 	var tp, fn, fp, tn, overlap int
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -150,4 +136,19 @@ func TestUnseenHandWritten(t *testing.T) {
 	if recall < 0.55 || fpr > 0.16 {
 		t.Errorf("recall %.3f (want >= 0.55), FPR %.3f (want <= 0.16)", recall, fpr)
 	}
+}
+
+// ownTexts is the canonical text of every row of the project's own
+// training data, to keep external checks apart from it.
+func ownTexts(t *testing.T) map[string]bool {
+	t.Helper()
+	own, _, err := data.LoadOwn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]bool{}
+	for _, e := range own {
+		m[data.Canonical(e.Text)] = true
+	}
+	return m
 }

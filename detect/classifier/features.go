@@ -2,9 +2,9 @@ package classifier
 
 import (
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/warden-safety/warden/detect/normalize"
-	"unicode/utf8"
 )
 
 // Token kinds.

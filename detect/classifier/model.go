@@ -62,7 +62,7 @@ func (c Config) Validate() error {
 	case c.Local < 0 || c.Local > c.Window || c.LocalMin < 0 || (c.Local > 0 && (c.LocalStride < 1 || c.LocalStride > c.Local)):
 		return fmt.Errorf("local window %d / stride %d out of range", c.Local, c.LocalStride)
 	case c.FeatureVersion < 0 || c.FeatureVersion > 2:
-		return fmt.Errorf("feature version %d unknown (want 1 or 2)", c.FeatureVersion)
+		return fmt.Errorf("feature version %d unknown (want 0, 1 or 2)", c.FeatureVersion)
 	case len(c.Heads) < 2 || len(c.Heads) > 64:
 		return fmt.Errorf("%d heads, want 2..64", len(c.Heads))
 	case c.Heads[0] != UnsafeHead:
