@@ -186,17 +186,25 @@ func toolDescriptions(w *walker, root map[string]any) {
 		}
 		w.pop()
 	}
-	if fns, _ := root["functions"].([]any); len(fns) > 0 {
-		w.push("functions")
-		for i, fv := range fns {
-			w.push(i)
-			if f := obj(fv); f != nil {
-				_ = w.str(f, "description")
-			}
-			w.pop()
+	listDescriptions(w, root, "functions")
+}
+
+// listDescriptions adds the "description" of every object in root[key]
+// (tool and function declarations).
+func listDescriptions(w *walker, root map[string]any, key string) {
+	items, _ := root[key].([]any)
+	if len(items) == 0 {
+		return
+	}
+	w.push(key)
+	for i, v := range items {
+		w.push(i)
+		if o := obj(v); o != nil {
+			_ = w.str(o, "description")
 		}
 		w.pop()
 	}
+	w.pop()
 }
 
 // promptRequest handles completions' prompt and embeddings' input: a string
@@ -269,14 +277,7 @@ func responsesRequest(w *walker, root map[string]any) error {
 	}
 	if tools, _ := root["tools"].([]any); len(tools) > 0 {
 		w.pop()
-		w.push("tools")
-		for i, tv := range tools {
-			w.push(i)
-			if t := obj(tv); t != nil {
-				_ = w.str(t, "description")
-			}
-			w.pop()
-		}
+		listDescriptions(w, root, "tools")
 	}
 	return nil
 }
@@ -329,17 +330,7 @@ func messagesRequest(w *walker, root map[string]any) error {
 		w.pop()
 	}
 	w.pop()
-	if tools, _ := root["tools"].([]any); len(tools) > 0 {
-		w.push("tools")
-		for i, tv := range tools {
-			w.push(i)
-			if t := obj(tv); t != nil {
-				_ = w.str(t, "description")
-			}
-			w.pop()
-		}
-		w.pop()
-	}
+	listDescriptions(w, root, "tools")
 	return nil
 }
 
