@@ -3,7 +3,9 @@
 // explicit sexual terms, slurs, self-harm intent, prompt injection, attacks
 // on critical infrastructure, cyber attacks, violent crimes, deepfakes and
 // impersonation), with context rules — a verb within a few words of an
-// object, and educational frames that suppress topic-only matches.
+// object, and educational frames that suppress topic-only matches — plus
+// instruction-override and prompt-extraction patterns in seven more
+// languages (lists/multi.txt).
 //
 // All phrases of all lists are compiled once into one Aho-Corasick automaton
 // (Automaton, written here: a dense byte-class DFA that does not allocate
@@ -476,6 +478,12 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		// the view's own mapping to the original still holds.
 		if st, ok := normalize.SimplifiedText(v.Text); ok {
 			dst = d.scanText(sc, doc.Text, st, v.Name+">simplified", orig, dst)
+		}
+		// The automaton ignores ASCII case only, and the lists are in
+		// lower case: text with capitals in other scripts ("Игнорируй")
+		// is also scanned lowered, in the same byte layout.
+		if lt, ok := normalize.LowerText(v.Text); ok {
+			dst = d.scanText(sc, doc.Text, lt, v.Name+">lower", orig, dst)
 		}
 	}
 	return dst, nil
