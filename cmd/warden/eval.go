@@ -70,10 +70,13 @@ out of the metrics), 2 error.`,
 
 // evalOutput is the --json document.
 type evalOutput struct {
-	Data     string        `json:"data"`
-	BadLines []badLine     `json:"bad_lines,omitempty"`
-	Report   *eval.Report  `json:"report"`
-	Guard    *guardSummary `json:"guard,omitempty"`
+	Data string `json:"data"`
+	// Detectors names each detector that scored and its version (the
+	// classifier's is the model file's digest).
+	Detectors []detect.DetectorInfo `json:"detectors"`
+	BadLines  []badLine             `json:"bad_lines,omitempty"`
+	Report    *eval.Report          `json:"report"`
+	Guard     *guardSummary         `json:"guard,omitempty"`
 }
 
 type badLine struct {
@@ -101,6 +104,8 @@ func runEval(env *cliEnv, args []string) int {
 	skipBad := fs.Bool("skip-bad", false, "skip and count bad lines instead of stopping at the first")
 	workers := fs.Int("workers", 0, "parallel workers (default: number of CPUs)")
 	noModel := fs.Bool("no-classifier", false, "skip the trained classifier (lexicon and PII only)")
+	onlyModel := fs.Bool("classifier-only", false, "score with the trained classifier alone (no lexicon, no PII)")
+	modelFile := fs.String("model", "", "score with the classifier model in this `file` (written by warden train) instead of the embedded one")
 	guardPath := fs.String("guard", "", "evaluate a cascade to the guard model configured in this JSON or YAML `file`")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
@@ -139,7 +144,10 @@ func runEval(env *cliEnv, args []string) int {
 		return fail("%s: no examples", *data)
 	}
 
-	pl, err := buildPipeline(pipelineOptions{NoClassifier: *noModel})
+	if *noModel && (*modelFile != "" || *onlyModel) {
+		return fail("--no-classifier excludes --model and --classifier-only")
+	}
+	pl, err := buildPipeline(pipelineOptions{NoClassifier: *noModel, OnlyClassifier: *onlyModel, ModelFile: *modelFile})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -190,7 +198,7 @@ func runEval(env *cliEnv, args []string) int {
 		return fail("%v", err)
 	}
 
-	out := evalOutput{Data: *data, Report: rep}
+	out := evalOutput{Data: *data, Detectors: pl.Info(), Report: rep}
 	for _, b := range bad {
 		out.BadLines = append(out.BadLines, badLine{Line: b.Line, Error: b.Err.Error()})
 	}
@@ -246,7 +254,15 @@ func printEval(w io.Writer, o *evalOutput) {
 	if r.Failed > 0 {
 		fmt.Fprintf(w, ", %d failed to scan", r.Failed)
 	}
-	fmt.Fprintf(w, "\nthreshold %.2f\n\n", r.Threshold)
+	fmt.Fprintf(w, "\nthreshold %.2f\n", r.Threshold)
+	if len(o.Detectors) > 0 {
+		var ds []string
+		for _, d := range o.Detectors {
+			ds = append(ds, d.Name+" "+d.Version)
+		}
+		fmt.Fprintf(w, "detectors: %s\n", strings.Join(ds, ", "))
+	}
+	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tPOS\tNEG\tPRECISION\tRECALL\tF1\tFPR\tAUPRC\tTP\tFP\tTN\tFN\tBEST F1\t")

@@ -102,6 +102,24 @@ func TestEvalText(t *testing.T) {
 	}
 }
 
+func TestEvalModelFlagErrors(t *testing.T) {
+	bad := writeFile(t, "bad.wcm", "not a model")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "-", "--model", filepath.Join(t.TempDir(), "absent.wcm")}, "absent.wcm: no such file"},
+		{[]string{"--data", "-", "--model", bad}, "classifier model " + bad},
+		{[]string{"--data", "-", "--model", bad, "--no-classifier"}, "--no-classifier excludes"},
+		{[]string{"--data", "-", "--classifier-only", "--no-classifier"}, "--no-classifier excludes"},
+	} {
+		code, _, errs := runEvalCmd(t, evalData, nil, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("eval %v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
 func TestEvalBadLines(t *testing.T) {
 	data := evalData + "{\"text\": \"x\", \"label\": \"dunno\"}\nnot json\n"
 	path := writeFile(t, "bad.jsonl", data)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,6 +78,21 @@ func TestTrainCommand(t *testing.T) {
 	b2, _ := os.ReadFile(out)
 	if !bytes.Equal(b1, b2) {
 		t.Fatal("training is not deterministic")
+	}
+	// warden eval --model scores with the new file, not the embedded model.
+	code, stdout, stderr = runMain(t, evalData, "eval", "--data", "-", "--model", out, "--classifier-only", "--json")
+	if code != 0 {
+		t.Fatalf("eval --model: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Detectors []struct{ Name, Version string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := d.Version()
+	if len(rep.Detectors) != 1 || rep.Detectors[0].Name != "classifier" || rep.Detectors[0].Version != want {
+		t.Fatalf("eval --model --classifier-only detectors %+v, want only the classifier %s", rep.Detectors, want)
 	}
 }
 
