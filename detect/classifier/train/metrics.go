@@ -66,6 +66,12 @@ type Report struct {
 	HardNegatives Counts
 	// Benign is every safe example.
 	Benign Counts
+	// Public is unsafe-vs-safe on the rows of public datasets only (not
+	// the project's own/ rows), with its AUPRC in APPublic: the slice that
+	// stays the same when the own data changes, so models trained on
+	// different own data can be compared on it.
+	Public   Counts
+	APPublic float64
 	// AP is the average precision (area under the precision–recall curve)
 	// of P(unsafe) for unsafe-vs-safe, from package eval; APByLang per
 	// language.
@@ -103,6 +109,8 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 	}
 	all := make([]float64, len(ex))
 	labels := make([]bool, len(ex))
+	var pubScores []float64
+	var pubLabels []bool
 	byLang := map[string][2][]float64{}
 	langLab := map[string][]bool{}
 	for i, e := range ex {
@@ -111,8 +119,12 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 		v[0] = append(v[0], scores[i].Unsafe)
 		byLang[e.Lang] = v
 		langLab[e.Lang] = append(langLab[e.Lang], e.Unsafe)
+		if e.Group != "own" {
+			pubScores, pubLabels = append(pubScores, scores[i].Unsafe), append(pubLabels, e.Unsafe)
+		}
 	}
 	r.AP, _ = eval.AveragePrecision(all, labels)
+	r.APPublic, _ = eval.AveragePrecision(pubScores, pubLabels)
 	r.APByLang = map[string]float64{}
 	for l, v := range byLang {
 		r.APByLang[l], _ = eval.AveragePrecision(v[0], langLab[l])
@@ -124,6 +136,9 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 		get(r.ByLang, e.Lang).Add(e.Unsafe, pred)
 		get(r.BySource, e.Source).Add(e.Unsafe, pred)
 		get(r.ByGroup, e.Group).Add(e.Unsafe, pred)
+		if e.Group != "own" {
+			r.Public.Add(e.Unsafe, pred)
+		}
 		if !e.Unsafe {
 			r.Benign.Add(false, pred)
 			if e.Group == "hard_negative" {
@@ -159,12 +174,13 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			fmt.Fprintf(w, ", %s %.3f", l, ap)
 		}
 	}
-	fmt.Fprint(w, ".\n\n")
+	fmt.Fprintf(w, "; public sources only (not own/) %.3f.\n\n", r.APPublic)
 	fmt.Fprintln(w, "| slice | n | unsafe | precision | recall | F1 | FPR |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	line(w, "**all**", r.Unsafe)
 	line(w, "benign (all safe rows)", r.Benign)
 	line(w, "benign hard negatives", r.HardNegatives)
+	line(w, "public sources only (not own/)", r.Public)
 	for _, k := range sortedKeys(r.ByLang) {
 		line(w, "lang "+k, *r.ByLang[k])
 	}

@@ -184,3 +184,27 @@ func TestCounts(t *testing.T) {
 		t.Fatal("empty counts")
 	}
 }
+
+func TestCountPublicSlice(t *testing.T) {
+	cfg := DefaultConfig()
+	ex := []data.Example{
+		{Text: "a", Unsafe: true, Source: "advbench", Group: "harmful"},
+		{Text: "b", Source: "clinc150", Group: "benign"},
+		{Text: "c", Unsafe: true, Source: "own/requests_mix", Group: "own"},
+		{Text: "d", Source: "own/code_mix", Group: "own"},
+	}
+	// the public rows are scored right, the own rows wrong
+	scores := []classifier.Scores{{Unsafe: 0.9}, {Unsafe: 0.1}, {Unsafe: 0.1}, {Unsafe: 0.9}}
+	r := Count(cfg, ex, scores, 0.5)
+	if r.Public.N() != 2 || r.Public.TP != 1 || r.Public.TN != 1 || r.APPublic != 1 {
+		t.Fatalf("public slice %+v, AP %v; want the two public rows, both right", r.Public, r.APPublic)
+	}
+	if r.Unsafe.N() != 4 || r.Unsafe.F1() == 1 {
+		t.Fatalf("all rows %+v", r.Unsafe)
+	}
+	var md bytes.Buffer
+	r.WriteMarkdown(&md)
+	if !bytes.Contains(md.Bytes(), []byte("| public sources only (not own/) | 2 | 1 |")) {
+		t.Fatalf("markdown lacks the public slice:\n%s", md.String())
+	}
+}
