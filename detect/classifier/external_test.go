@@ -2,13 +2,19 @@ package classifier_test
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/warden-safety/warden/detect"
 	"github.com/warden-safety/warden/detect/classifier"
 	"github.com/warden-safety/warden/detect/classifier/data"
+	"github.com/warden-safety/warden/detect/lexicon"
+	"github.com/warden-safety/warden/detect/pii"
+	"github.com/warden-safety/warden/policy"
 	"github.com/warden-safety/warden/redteam/suite"
 )
 
@@ -186,4 +192,57 @@ func ownTexts(t *testing.T) map[string]bool {
 		m[data.Canonical(e.Text)] = true
 	}
 	return m
+}
+
+// TestDefaultPolicyRefusesFewSafeRows runs the unseen sets through what
+// the gateway runs by default: the whole pipeline (lexicon, PII, the
+// embedded classifier) and the built-in policy's input decision. The
+// default policy refuses only the severe categories and confident
+// injections and flags the rest, so however many safe rows the classifier
+// flags, few may be refused (docs/quality.md).
+func TestDefaultPolicyRefusesFewSafeRows(t *testing.T) {
+	lex, err := lexicon.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := detect.NewPipeline(lex, pii.New(), embedded(t))
+	pol := policy.Default()
+	req := policy.Request{Route: "/v1/chat/completions", Stage: policy.Input}
+	files, err := filepath.Glob(filepath.Join("testdata", "unseen*.jsonl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no unseen sets (%v)", err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var safe, refused, unsafe, caught int
+		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var r struct{ Text, Label string }
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			v, err := pl.Scan(context.Background(), r.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			block := pol.Decide(req, v).Action == policy.Block
+			if r.Label == "safe" {
+				safe++
+				if block {
+					refused++
+				}
+			} else {
+				unsafe++
+				if block {
+					caught++
+				}
+			}
+		}
+		t.Logf("%s: default policy refuses %d/%d safe rows and %d/%d unsafe rows (the rest are flagged or allowed)", filepath.Base(path), refused, safe, caught, unsafe)
+		if float64(refused) > 0.01*float64(safe) {
+			t.Errorf("%s: default policy refuses %d of %d safe rows, want at most 1%%", path, refused, safe)
+		}
+	}
 }
