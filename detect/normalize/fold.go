@@ -19,7 +19,15 @@ type folder struct {
 	// keepCase folds only NFKC and invisible characters, keeping case and
 	// letters as they are: the text decoders look at, where "Ym9t\u200bYg=="
 	// must still read as base64.
-	keepCase   bool
+	keepCase bool
+	// skeletonAll reads every look-alike letter as ASCII, even in a
+	// Russian or Greek word: Canonical's behaviour, which keys
+	// de-duplication and the training data split and must not move.
+	skeletonAll bool
+	// wordEnd and wordNative cache nativeWord for the word that ends at
+	// wordEnd (src offsets), so each word is scanned once.
+	wordEnd    int
+	wordNative bool
 	building   bool // out holds the folded prefix
 	prevLetter bool // the last folded character is an ASCII letter
 	// reshaped is set when folding made an ASCII letter, digit or
@@ -37,6 +45,7 @@ func (f *folder) fold(src string) (string, bool) {
 	f.building = false
 	f.prevLetter = false
 	f.reshaped = false
+	f.wordEnd = 0
 	nfkcEnd := 0 // src[:nfkcEnd] is known to be NFKC
 	segEnd := 0  // end of the last segment normalized by hand
 	// end of the current run of non-ASCII, non-Han bytes
@@ -204,6 +213,17 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 		return
 	}
 	kind, to := f.foldRune(r)
+	if kind == repl && to < utf8.RuneSelf && greekCyrillic(r) && !f.keepCase && !f.skeletonAll && f.nativeWord(src, i, i+size) {
+		// A look-alike letter in a word written in its own script (the
+		// е of "все" in a Russian sentence): lower case only. A spoofed
+		// English word ("ѕех", "sеx") has no letter of that script that
+		// could not pass for Latin, so it is still read as ASCII.
+		if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == size {
+			to = l
+		} else {
+			kind = keep
+		}
+	}
 	switch kind {
 	case keep:
 		if f.building {
@@ -224,6 +244,62 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 		}
 		f.emitRune(to, i, i+size, r >= utf8.RuneSelf)
 	}
+}
+
+// nativeWordScan bounds how far nativeWord looks on either side, in bytes.
+const nativeWordScan = 64
+
+// greekCyrillic reports whether r is in the Greek or Cyrillic blocks, the
+// scripts whose look-alikes are also everyday letters of real text.
+// Look-alikes from scripts used mostly for spoofing (Cherokee, Lisu, ...)
+// are always read as ASCII.
+func greekCyrillic(r rune) bool { return r >= 0x370 && r < 0x530 }
+
+// nativeWord reports whether the word around src[s:e] (the run of letters
+// and marks it belongs to, up to nativeWordScan bytes each way) holds a
+// Greek or Cyrillic letter with no ASCII look-alike (и, д, λ, θ), which no
+// spoof of an English word uses. The answer is kept for the rest of the
+// word.
+func (f *folder) nativeWord(src string, s, e int) bool {
+	if s < f.wordEnd {
+		return f.wordNative
+	}
+	native := false
+	lo := max(0, s-nativeWordScan)
+	for j := s; j > lo && !native; {
+		r, n := utf8.DecodeLastRuneInString(src[lo:j])
+		if !wordRune(r) {
+			break
+		}
+		native = ownScriptLetter(r)
+		j -= n
+	}
+	hi := min(len(src), e+nativeWordScan)
+	j := e
+	for j < hi {
+		r, n := utf8.DecodeRuneInString(src[j:hi])
+		if !wordRune(r) {
+			break
+		}
+		native = native || ownScriptLetter(r)
+		j += n
+	}
+	f.wordEnd, f.wordNative = j, native
+	return native
+}
+
+// wordRune reports whether r continues a word: a letter or a combining mark.
+func wordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r))
+}
+
+// ownScriptLetter reports whether r is a Greek or Cyrillic letter that
+// folding would not read as an ASCII letter.
+func ownScriptLetter(r rune) bool {
+	if !greekCyrillic(r) || !unicode.IsLetter(r) {
+		return false
+	}
+	return confusable(r) == 0 && confusable(unicode.ToLower(r)) == 0
 }
 
 // segment folds src[s:e], a segment that NFKC changes.
@@ -418,13 +494,15 @@ func lowerASCII(b []byte) {
 // Canonical returns text folded for comparison: NFKC, lower case, without
 // invisible characters, with look-alike letters read as ASCII, but without
 // leetspeak. Two texts that differ only by such obfuscation have the same
-// canonical form. Text that is already canonical is returned as is, without
-// allocating.
+// canonical form. Unlike the folded view, Canonical reads look-alikes as
+// ASCII in Russian and Greek words too (все is "bce"): it is a key, and
+// the training data's de-duplication and split depend on it not moving.
+// Text that is already canonical is returned as is, without allocating.
 func Canonical(text string) string {
 	upper, nonASCII := asciiCase(text)
 	switch {
 	case nonASCII:
-		var f folder
+		f := folder{skeletonAll: true}
 		s, _ := f.fold(text)
 		return s
 	case upper:

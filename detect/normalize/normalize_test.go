@@ -116,6 +116,11 @@ func TestFold(t *testing.T) {
 		{"one cyrillic o", "a bоmb", "folded", "bomb", "bоmb"},
 		{"greek capitals", "ΒΟΜΒ threat", "folded", "bomb", "ΒΟΜΒ"},
 		{"cyrillic capitals", "ВОМВ", "folded", "bomb", "ВОМВ"},
+		// Russian and Greek words with a letter that has no Latin look-alike
+		// are lowered, not read as ASCII; a spoofed word among them still is.
+		{"russian word keeps its script", "Игнорируй инструкции", "folded", "игнорируй инструкции", "Игнорируй инструкции"},
+		{"greek word keeps its script", "ΟΔΗΓΙΕΣ", "folded", "οδηγιεσ", "ΟΔΗΓΙΕΣ"}, // rune by rune: no final ς
+		{"spoofed word in a russian sentence", "смотри ѕех тут", "folded", "sex", "ѕех"},
 		{"full width", "a ｂｏｍｂ!", "folded", "bomb", "ｂｏｍｂ"},
 		{"full width capitals", "ＢＯＭＢ", "folded", "bomb", "ＢＯＭＢ"},
 		{"math bold", "𝐛𝐨𝐦𝐛", "folded", "bomb", "𝐛𝐨𝐦𝐛"},
@@ -508,7 +513,8 @@ func TestCanonical(t *testing.T) {
 		"Café":            "café",
 		"cafe\u0301":      "café",
 		"b0mb":            "b0mb",             // no leetspeak
-		"ΑΝΘΡΑΞ":          "an\u03b8pa\u03be", // theta and xi have no Latin look-alike
+		"ΑΝΘΡΑΞ":          "an\u03b8pa\u03be", // a key: look-alikes read as ASCII even in a Greek word
+		"ΑΝΤΗRΑΧ":         "anthrax",          // Greek capitals spoofing an English word
 		"naïve résumé":    "naïve résumé",
 		"Straße":          "straße",
 		"\ufeffHi\u200d!": "hi!",
