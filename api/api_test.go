@@ -173,6 +173,7 @@ func TestBadInput(t *testing.T) {
 		{"empty array", "/v1/moderations", `{"input": []}`, 400, "empty array"},
 		{"trailing data", "/v1/check", `{"text": "a"} {"text": "b"}`, 400, "after the top-level value"},
 		{"text is a number", "/v1/check", `{"text": 5}`, 400, "field text"},
+		{"moderations shape sent to check", "/v1/check", `{"input": "hello"}`, 400, "missing_text"},
 		{"binary", "/v1/check", "\x00\x01\xff\xfe", 400, "malformed JSON"},
 		{"unknown part", "/v1/moderations", `{"input": [{"type":"audio"}]}`, 400, "unknown content part type"},
 	} {

@@ -27,10 +27,21 @@ type CheckResponse struct {
 }
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
-	var req CheckRequest
-	if !s.readBody(w, r, &req) {
+	// Read text as a pointer so that a body without it ({"input": ...},
+	// the moderations shape) is an error rather than a scan of nothing.
+	var in struct {
+		CheckRequest
+		Text *string `json:"text"`
+	}
+	if !s.readBody(w, r, &in) {
 		return
 	}
+	if in.Text == nil {
+		writeError(w, http.StatusBadRequest, "missing_text", `request has no "text" field; /v1/check scans {"text": "..."} (OpenAI-style {"input": ...} goes to /v1/moderations)`)
+		return
+	}
+	req := in.CheckRequest
+	req.Text = *in.Text
 	stage := policy.Input
 	switch req.Stage {
 	case "", "input":
