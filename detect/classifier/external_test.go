@@ -2,7 +2,6 @@ package classifier_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -96,10 +95,10 @@ func ensure[T any](p *T) *T {
 //     bait, self-harm);
 //   - unseen_chat.jsonl: 800 EN/ZH rows shaped like chatbot traffic (code,
 //     homework, long documents and role-play beside requests for harm,
-//     explicit content, self-harm and injections).
+//     explicit content, self-harm and injections);
 //   - unseen_mixed.jsonl: 722 EN/ZH rows: dangerous-sounding safe prompts
 //     against harmful ones, Chinese user and red-team questions, and
-//     user-generated posts.
+//     user-generated posts;
 //   - unseen_targeted.jsonl: 1,368 EN/ZH rows written for three known
 //     weaknesses (Chinese distress posts, persona jailbreaks against
 //     legitimate persona prompts, long prompts about personal conflicts).
@@ -134,26 +133,42 @@ func TestUnseenHandWritten(t *testing.T) {
 	}
 }
 
-// scoreUnseen counts the classifier's outcomes at 0.5 on one file in
-// warden eval's format; a row that is also training data fails the test.
-func scoreUnseen(t *testing.T, d *classifier.Detector, trained map[string]bool, path string) (tp, fn, fp, tn int) {
+// unseenRow is one line of an unseen set, in warden eval's format.
+type unseenRow struct {
+	Text  string `json:"text"`
+	Label string `json:"label"`
+}
+
+// readUnseen reads an unseen set, failing the test on a malformed row.
+func readUnseen(t *testing.T, path string) []unseenRow {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	overlap := 0
+	var rows []unseenRow
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for line := 1; sc.Scan(); line++ {
-		var r struct {
-			Text  string `json:"text"`
-			Label string `json:"label"`
-		}
+		var r unseenRow
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Text == "" || (r.Label != "safe" && r.Label != "unsafe") {
-			t.Fatalf("line %d: bad row (%v)", line, err)
+			t.Fatalf("%s line %d: bad row (%v)", path, line, err)
 		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// scoreUnseen counts the classifier's outcomes at 0.5 on one unseen set;
+// a row that is also training data fails the test.
+func scoreUnseen(t *testing.T, d *classifier.Detector, trained map[string]bool, path string) (tp, fn, fp, tn int) {
+	t.Helper()
+	overlap := 0
+	for _, r := range readUnseen(t, path) {
 		if trained[data.Canonical(r.Text)] {
 			overlap++
 			continue
@@ -169,9 +184,6 @@ func scoreUnseen(t *testing.T, d *classifier.Detector, trained map[string]bool, 
 		default:
 			tn++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if overlap > 0 {
 		t.Errorf("%d rows of %s are in the training data: it is no longer unseen", overlap, path)
@@ -213,16 +225,8 @@ func TestDefaultPolicyRefusesFewSafeRows(t *testing.T) {
 		t.Fatalf("no unseen sets (%v)", err)
 	}
 	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var safe, refused, unsafe, caught int
-		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-			var r struct{ Text, Label string }
-			if err := json.Unmarshal(line, &r); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
+		for _, r := range readUnseen(t, path) {
 			v, err := pl.Scan(context.Background(), r.Text)
 			if err != nil {
 				t.Fatal(err)
