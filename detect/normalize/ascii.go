@@ -16,6 +16,18 @@ func upperMask(w uint64) uint64 {
 	return (w + ones*(0x80-'A')) &^ (w + ones*(0x80-'Z'-1)) & highs
 }
 
+// asciiWords returns the length of the longest prefix of s made of whole
+// eight-byte words of ASCII: where a scan for non-ASCII bytes can start.
+func asciiWords(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&highs != 0 {
+			break
+		}
+	}
+	return i
+}
+
 // asciiCase reports whether s has an ASCII upper-case letter and whether
 // it has a byte >= 0x80, eight bytes at a time.
 func asciiCase(s string) (upper, nonASCII bool) {

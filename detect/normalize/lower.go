@@ -18,12 +18,7 @@ import (
 // Text without non-ASCII bytes costs one pass, eight bytes at a time, and
 // CJK characters are skipped without decoding.
 func LowerText(s string) (string, bool) {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if load64(s, i)&0x8080808080808080 != 0 {
-			break
-		}
-	}
+	i := asciiWords(s)
 	var b []byte
 	for i < len(s) {
 		c := s[i]

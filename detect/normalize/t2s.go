@@ -46,13 +46,7 @@ func Simplified(r rune) rune {
 // s. Text without CJK ideographs costs one pass over its bytes, eight at a
 // time, and is returned as is.
 func SimplifiedText(s string) (string, bool) {
-	i := 0
-	// skip ASCII eight bytes at a time
-	for ; i+8 <= len(s); i += 8 {
-		if load64(s, i)&0x8080808080808080 != 0 {
-			break
-		}
-	}
+	i := asciiWords(s)
 	var b []byte
 	for i < len(s) {
 		c := s[i]
