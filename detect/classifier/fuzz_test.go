@@ -33,7 +33,7 @@ func FuzzReadModel(f *testing.F) {
 // FuzzPredict scores arbitrary text: no panics, scores in [0,1].
 func FuzzPredict(f *testing.F) {
 	m := tinyModel(f, 10)
-	for _, s := range []string{"", "hello", "如何制作炸弹？", "\xff\xfe", "a'b'c '' ' x", "ｆｕｌｌ ｗｉｄｔｈ"} {
+	for _, s := range []string{"", "hello", "如何制作炸弹？", "\xff\xfe", "a'b'c '' ' x", "ｆｕｌｌ ｗｉｄｔｈ", "ab cd ab cd ab cd ab cd ab cd ab cd ab cd ab cd ab cd"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -244,6 +244,12 @@ type scratch struct {
 	counts []int32
 	h      []float32
 	logit  []float32
+	// reps[i] counts the tokens of [0, i) that repeat one of the
+	// repeatSpan tokens before them; set and keep serve degenerate
+	// windows (see windowSet).
+	reps []int32
+	set  []uint64
+	keep []uint32
 }
 
 func (m *Model) getScratch() *scratch {
@@ -286,18 +292,10 @@ func (m *Model) logits(text string, out []float32) {
 		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
 		cur := prefix[(i+1)*d : (i+2)*d : (i+2)*d]
 		copy(cur, prefix[i*d:(i+1)*d])
-		if d == 32 {
-			m.addRows32((*[32]int32)(cur), s.feats)
-		} else {
-			for _, f := range s.feats {
-				row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
-				for j := range cur {
-					cur[j] += int32(int8(row[j]))
-				}
-			}
-		}
+		m.addRows(cur, s.feats)
 		counts[i+1] = counts[i] + int32(len(s.feats))
 	}
+	s.countRepeats()
 	for k := range out {
 		out[k] = float32(math.Inf(-1))
 	}
@@ -309,6 +307,22 @@ func (m *Model) logits(text string, out []float32) {
 	m.slide(s, n, w, m.cfg.Stride, 0, out)
 	if m.cfg.Local > 0 && n > m.cfg.LocalMin {
 		m.slide(s, n, m.cfg.Local, m.cfg.LocalStride, m.cfg.LocalBias, out)
+	}
+}
+
+// addRows adds the int8 table rows of feats to acc (len = inner width),
+// with SWAR when the width is 32 (at most 257 rows per call there).
+func (m *Model) addRows(acc []int32, feats []uint32) {
+	d := len(acc)
+	if d == 32 {
+		m.addRows32((*[32]int32)(acc), feats)
+		return
+	}
+	for _, f := range feats {
+		row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
+		for j := range acc {
+			acc[j] += int32(int8(row[j]))
+		}
 	}
 }
 
@@ -371,6 +385,10 @@ func (m *Model) addRows32(acc *[32]int32, feats []uint32) {
 // window runs the network on tokens [a, b) and folds the logits, less
 // bias, into out with max.
 func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
+	if degenerate(s, a, b) {
+		m.windowSet(s, a, b, bias, out)
+		return
+	}
 	d := m.cfg.inner()
 	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
 	cnt := float32(s.counts[b]-s.counts[a]) + 1
@@ -380,6 +398,13 @@ func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 	for j := range h {
 		h[j] = float32(pb[j]-pa[j]+int32(int8(bosRow[j]))) * inv
 	}
+	m.network(h, bias, out)
+}
+
+// network runs the layers after the table on h, a window's mean table row
+// (overwritten), and folds the logits, less bias, into out with max.
+func (m *Model) network(h []float32, bias float32, out []float32) {
+	d := len(h)
 	if m.cfg.Hidden > 0 {
 		for j := range h {
 			v := h[j] + m.b1[j]

@@ -1,0 +1,98 @@
+package classifier
+
+// Degenerate windows. A text that repeats a word or a short phrase over
+// and over ("hello hello hello …", "1 1 1 …", "lol lol lol …") is unlike
+// any training text: the average of its window is one phrase's rows, with
+// the start feature, the model's prior, diluted to nothing, and the model
+// scored such texts at random extremes (a quarter of repeated benign words
+// flagged, many at 1.0 as prompt injection). A window where most tokens
+// repeat one of the few tokens before them is read instead as the set of
+// its distinct features, which is the phrase said a few times: text the
+// model knows. Ordinary prose never comes near that share of repeats, so
+// every other window keeps its exact sum.
+
+// repeatSpan is how far back, in tokens, a repeat is looked for: a unit
+// of up to four tokens repeated back to back repeats every token.
+const repeatSpan = 4
+
+// degenerateMin is the shortest window tested: a few repeats in a short
+// text ("no no no") are ordinary.
+const degenerateMin = 4
+
+// countRepeats fills s.reps: reps[i] is the number of tokens in [0, i)
+// equal to one of the repeatSpan tokens before them.
+func (s *scratch) countRepeats() {
+	n := len(s.toks)
+	if cap(s.reps) < n+1 {
+		s.reps = make([]int32, n+1)
+	}
+	reps := s.reps[:n+1]
+	reps[0] = 0
+	for i, t := range s.toks {
+		r := int32(0)
+		for p := 1; p <= repeatSpan && p <= i; p++ {
+			if s.toks[i-p] == t {
+				r = 1
+				break
+			}
+		}
+		reps[i+1] = reps[i] + r
+	}
+}
+
+// degenerate reports whether more than half the tokens of the window
+// [a, b) repeat a token just before them.
+func degenerate(s *scratch, a, b int) bool {
+	return b-a >= degenerateMin && 2*(s.reps[b]-s.reps[a]) > int32(b-a)
+}
+
+// rowsPerAdd bounds the rows one addRows call sums (the SWAR lanes of
+// addRows32 hold 257).
+const rowsPerAdd = 256
+
+// windowSet runs the network on the mean of the distinct features of
+// tokens [a, b) and folds the logits, less bias, into out with max.
+func (m *Model) windowSet(s *scratch, a, b int, bias float32, out []float32) {
+	d := m.cfg.inner()
+	bits := m.cfg.Bits
+	s.keep = s.keep[:0]
+	// an open-addressing set at most half full (a token has at most
+	// four features)
+	size := 64
+	for size < 8*(b-a) {
+		size <<= 1
+	}
+	if cap(s.set) < size {
+		s.set = make([]uint64, size)
+	}
+	set := s.set[:size]
+	clear(set)
+	mask := uint64(size - 1)
+	for i := a; i < b; i++ {
+		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
+		for _, f := range s.feats {
+			key := uint64(f) + 1 // 0 marks an empty slot
+			j := (uint64(f) * 0x9e3779b97f4a7c15 >> 32) & mask
+			for set[j] != 0 && set[j] != key {
+				j = (j + 1) & mask
+			}
+			if set[j] == 0 {
+				set[j] = key
+				s.keep = append(s.keep, f)
+			}
+		}
+	}
+	acc := make([]int32, d)
+	for rest := s.keep; len(rest) > 0; {
+		c := rest[:min(len(rest), rowsPerAdd)]
+		rest = rest[len(c):]
+		m.addRows(acc, c)
+	}
+	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
+	inv := m.tabScale / float32(len(s.keep)+1)
+	h := s.h[:d]
+	for j := range h {
+		h[j] = float32(acc[j]+int32(int8(bosRow[j]))) * inv
+	}
+	m.network(h, bias, out)
+}
