@@ -240,7 +240,9 @@ func (m *Model) init() {
 type scratch struct {
 	toks   []token
 	feats  []uint32
-	prefix []int32
+	prefix []int32 // running sums at window bounds (see logits)
+	slot   []int32
+	run    []int32
 	counts []int32
 	h      []float32
 	logit  []float32
@@ -273,40 +275,78 @@ func (m *Model) logits(text string, out []float32) {
 	d := m.cfg.inner()
 	s.toks = tokenize(text, s.toks[:0], maxTokens, m.cfg.FeatureVersion >= 2)
 	n := len(s.toks)
-	// prefix[i*d:(i+1)*d] is the int32 sum of the table rows of the
-	// features of tokens [0, i); counts[i] the number of those features.
-	need := (n + 1) * d
-	if cap(s.prefix) < need {
-		s.prefix = make([]int32, need)
+	// A window's sum is the difference of two running sums: sums at
+	// slot[i] is the int32 sum of the table rows of the features of
+	// tokens [0, i), kept only where a window starts or ends (slot -1
+	// elsewhere), so a long text is not copied a row per token;
+	// counts[i] is the number of those features.
+	if cap(s.slot) < n+1 {
+		s.slot = make([]int32, n+1)
 	}
 	if cap(s.counts) < n+1 {
 		s.counts = make([]int32, n+1)
 	}
-	prefix, counts := s.prefix[:need], s.counts[:n+1]
-	for j := 0; j < d; j++ {
-		prefix[j] = 0
+	slot, counts := s.slot[:n+1], s.counts[:n+1]
+	for i := range slot {
+		slot[i] = -1
+	}
+	slots := int32(0)
+	m.eachWindow(n, func(a, b int, _ float32) {
+		for _, i := range [2]int{a, b} {
+			if slot[i] < 0 {
+				slot[i] = slots
+				slots++
+			}
+		}
+	})
+	need := int(slots) * d
+	if cap(s.prefix) < need {
+		s.prefix = make([]int32, need)
+	}
+	sums := s.prefix[:need]
+	var acc [32]int32
+	run := acc[:]
+	if d != 32 {
+		if cap(s.run) < d {
+			s.run = make([]int32, d)
+		}
+		run = s.run[:d]
+		clear(run)
+	}
+	if slot[0] >= 0 {
+		copy(sums[int(slot[0])*d:], run)
 	}
 	counts[0] = 0
 	bits := m.cfg.Bits
 	for i := 0; i < n; i++ {
 		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
-		cur := prefix[(i+1)*d : (i+2)*d : (i+2)*d]
-		copy(cur, prefix[i*d:(i+1)*d])
-		m.addRows(cur, s.feats)
+		m.addRows(run, s.feats)
 		counts[i+1] = counts[i] + int32(len(s.feats))
+		if k := slot[i+1]; k >= 0 {
+			copy(sums[int(k)*d:], run)
+		}
 	}
 	s.countRepeats()
 	for k := range out {
 		out[k] = float32(math.Inf(-1))
 	}
+	m.eachWindow(n, func(a, b int, bias float32) { m.window(s, a, b, bias, out) })
+}
+
+// eachWindow calls f with every window [a, b) a text of n tokens is
+// scored in, and the bias its logits are lowered by: the whole text when
+// it fits one window; else windows of Window tokens every Stride tokens,
+// the last ending at n, and for texts over LocalMin tokens the same with
+// Local and LocalStride.
+func (m *Model) eachWindow(n int, f func(a, b int, bias float32)) {
 	w := m.cfg.Window
 	if n <= w {
-		m.window(s, 0, n, 0, out)
+		f(0, n, 0)
 		return
 	}
-	m.slide(s, n, w, m.cfg.Stride, 0, out)
+	slide(n, w, m.cfg.Stride, 0, f)
 	if m.cfg.Local > 0 && n > m.cfg.LocalMin {
-		m.slide(s, n, m.cfg.Local, m.cfg.LocalStride, m.cfg.LocalBias, out)
+		slide(n, m.cfg.Local, m.cfg.LocalStride, m.cfg.LocalBias, f)
 	}
 }
 
@@ -326,16 +366,16 @@ func (m *Model) addRows(acc []int32, feats []uint32) {
 	}
 }
 
-// slide scores windows of w tokens every st tokens over n > w tokens, the
-// last window ending at n, lowering their logits by bias.
-func (m *Model) slide(s *scratch, n, w, st int, bias float32, out []float32) {
+// slide calls f with windows of w tokens every st tokens over n > w
+// tokens, the last window ending at n, and bias.
+func slide(n, w, st int, bias float32, f func(a, b int, bias float32)) {
 	for start := 0; ; start += st {
 		end := start + w
 		if end >= n {
-			m.window(s, n-w, n, bias, out)
+			f(n-w, n, bias)
 			return
 		}
-		m.window(s, start, end, bias, out)
+		f(start, end, bias)
 	}
 }
 
@@ -393,7 +433,8 @@ func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
 	cnt := float32(s.counts[b]-s.counts[a]) + 1
 	inv := m.tabScale / cnt
-	pa, pb := s.prefix[a*d:(a+1)*d], s.prefix[b*d:(b+1)*d]
+	ka, kb := int(s.slot[a]), int(s.slot[b])
+	pa, pb := s.prefix[ka*d:(ka+1)*d], s.prefix[kb*d:(kb+1)*d]
 	h := s.h[:d]
 	for j := range h {
 		h[j] = float32(pb[j]-pa[j]+int32(int8(bosRow[j]))) * inv

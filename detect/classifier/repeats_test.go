@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -65,4 +66,117 @@ func TestOrdinaryTextKeepsItsSum(t *testing.T) {
 	if slices.Equal(m.Logits(text), asSet) {
 		t.Fatal("an ordinary sentence with repeated words was scored as its set of features")
 	}
+}
+
+// bruteLogits scores text the slow, obvious way: every window listed one
+// by one, its features' rows summed one at a time (only distinct ones
+// when most of its tokens repeat one of the four before them).
+func bruteLogits(m *Model, text string) []float32 {
+	c := m.cfg
+	toks := tokenize(text, nil, maxTokens, c.FeatureVersion >= 2)
+	n, d := len(toks), c.inner()
+	out := make([]float32, len(c.Heads))
+	for k := range out {
+		out[k] = -1e30
+	}
+	score := func(a, b int, bias float32) {
+		reps := 0
+		for i := a; i < b; i++ {
+			for p := 1; p <= 4 && p <= i; p++ {
+				if toks[i-p] == toks[i] {
+					reps++
+					break
+				}
+			}
+		}
+		var feats []uint32
+		seen := map[uint32]bool{}
+		for i := a; i < b; i++ {
+			for _, f := range tokenFeatures(toks, i, c.Bits, nil) {
+				if b-a >= 4 && 2*reps > b-a {
+					if seen[f] {
+						continue
+					}
+					seen[f] = true
+				}
+				feats = append(feats, f)
+			}
+		}
+		acc := make([]int32, d)
+		for _, f := range append(feats, m.bos) {
+			for j := range acc {
+				acc[j] += int32(int8(m.tab[int(f)*d+j]))
+			}
+		}
+		h := make([]float32, d)
+		for j := range h {
+			h[j] = float32(acc[j]) * (m.tabScale / float32(len(feats)+1))
+		}
+		m.network(h, bias, out)
+	}
+	windows := func(w, st int, bias float32) {
+		for a := 0; ; a += st {
+			if a+w >= n {
+				score(n-w, n, bias)
+				return
+			}
+			score(a, a+w, bias)
+		}
+	}
+	if n <= c.Window {
+		score(0, n, 0)
+		return out
+	}
+	windows(c.Window, c.Stride, 0)
+	if c.Local > 0 && n > c.LocalMin {
+		windows(c.Local, c.LocalStride, c.LocalBias)
+	}
+	return out
+}
+
+// The running sums kept only at window bounds, the windows and the set
+// reading of repeats give exactly what summing every window does.
+func TestWindowsMatchBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("the cat sat on a mat and then ran off ? ! 猫 坐 在 垫 子 上 make bomb how do i 1 4 h@ck lol lol lol")
+	base := tinyModel(t, 14) // inner width 6: the plain row sums
+	local, err := base.WithLocal(4, 2, 20, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Model{base, local, wideModel(t)} {
+		for trial := 0; trial < 300; trial++ {
+			var b strings.Builder
+			for range r.IntN(90) {
+				b.WriteString(words[r.IntN(len(words))])
+				b.WriteByte(' ')
+			}
+			text := b.String()
+			if got, want := m.Logits(text), bruteLogits(m, text); !slices.Equal(got, want) {
+				t.Fatalf("%q:\n got %v\nwant %v", text, got, want)
+			}
+		}
+	}
+}
+
+// wideModel is tinyModel with an inner width of 32 (the SWAR row sums)
+// and local windows.
+func wideModel(t *testing.T) *Model {
+	t.Helper()
+	cfg := Config{Bits: 10, Dim: 8, Hidden: 32, Window: 16, Stride: 8, Local: 4, LocalStride: 2, LocalMin: 20, LocalBias: 0.3,
+		Heads: []string{UnsafeHead, "hate", "prompt_injection"}}
+	r := rand.New(rand.NewPCG(15, 7))
+	f := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	m, err := Quantize(&Weights{Config: cfg, Emb: f(cfg.Buckets() * cfg.Dim), W1: f(cfg.Hidden * cfg.Dim), B1: f(cfg.Hidden),
+		W2: f(len(cfg.Heads) * cfg.Hidden), B2: f(len(cfg.Heads))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
