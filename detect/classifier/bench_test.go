@@ -1,12 +1,16 @@
 package classifier_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
 	"github.com/warden-safety/warden/detect/classifier"
+	"github.com/warden-safety/warden/detect/classifier/data"
 )
 
 const sampleEN = "I'm planning a two-week trip to Japan in April with my partner and we would love some help. " +
@@ -70,3 +74,55 @@ func benchPipeline(b *testing.B, text string) {
 func BenchmarkPipeline64KiB(b *testing.B) { benchPipeline(b, repeatTo(sampleEN, 64<<10)) }
 
 func BenchmarkPipeline64KiBChinese(b *testing.B) { benchPipeline(b, repeatTo(sampleZH, 64<<10)) }
+
+// variedText joins the texts of the unseen evaluation sets in language
+// lang up to n bytes: text without the repeats of repeatTo, whose copies
+// a model with distinct features (version 3) reads only once.
+func variedText(b *testing.B, lang string, n int) string {
+	var sb strings.Builder
+	for _, name := range []string{"unseen_chat", "unseen", "unseen_mixed", "unseen_targeted"} {
+		f, err := os.Open("testdata/" + name + ".jsonl")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() && sb.Len() < n {
+			var row struct{ Text, Lang string }
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+				b.Fatal(err)
+			}
+			if row.Lang == "" {
+				row.Lang = data.DetectLang(row.Text)
+			}
+			if row.Lang == lang {
+				sb.WriteString(row.Text)
+				sb.WriteByte('\n')
+			}
+		}
+		f.Close()
+	}
+	if sb.Len() < n/2 {
+		b.Fatalf("only %d bytes of %s text", sb.Len(), lang)
+	}
+	// the Chinese rows hold about 60 KB: a repeat that far back is in
+	// another window
+	return repeatTo(sb.String(), n)
+}
+
+func benchPredict(b *testing.B, text string) {
+	d := embedded(b)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Predict(text)
+	}
+}
+
+func BenchmarkPredict1KiBVaried(b *testing.B) { benchPredict(b, variedText(b, "en", 1<<10)) }
+
+func BenchmarkPredict1KiBVariedChinese(b *testing.B) { benchPredict(b, variedText(b, "zh", 1<<10)) }
+
+func BenchmarkPipeline64KiBVaried(b *testing.B) { benchPipeline(b, variedText(b, "en", 64<<10)) }
+
+func BenchmarkPipeline64KiBVariedChinese(b *testing.B) { benchPipeline(b, variedText(b, "zh", 64<<10)) }
