@@ -8,7 +8,10 @@
 //
 // Every attempt is appended to a JSONL log as it finishes; a run started
 // again with the same log skips the attempts already done, so an
-// interrupted run resumes where it stopped.
+// interrupted run resumes where it stopped. Each attempt records its
+// target's identity (target.Identity: the endpoint, or the detector
+// versions), and a log holding attempts against another target is refused
+// rather than silently reused.
 package redteam
 
 import (
@@ -79,6 +82,9 @@ type Attempt struct {
 	Source   string `json:"source,omitempty"`
 	Mutator  string `json:"mutator"`
 	Seed     uint64 `json:"seed"`
+	// Target is the identity of the target the attempt was made against
+	// (target.Identity).
+	Target   string `json:"target,omitempty"`
 	Prompt   string `json:"prompt,omitempty"`
 	Mutated  string `json:"mutated,omitempty"`
 	Turns    int    `json:"turns"`
@@ -151,7 +157,11 @@ func Run(ctx context.Context, cfg Config) ([]Attempt, string, error) {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, "", err
 		}
+		id := target.Identity(cfg.Target)
 		for _, a := range prev {
+			if a.Target != id {
+				return nil, "", fmt.Errorf("redteam: %s holds attempts against %q, not %q: write this run to another directory, or remove the log to start over", cfg.LogPath, a.Target, id)
+			}
 			if a.Error == "" {
 				done[a.ID] = a
 			}
@@ -162,7 +172,7 @@ func Run(ctx context.Context, cfg Config) ([]Attempt, string, error) {
 		}
 		defer logw.Close()
 	}
-	r := &runner{cfg: &cfg, log: logw, lim: newLimiter(cfg.RatePerSec)}
+	r := &runner{cfg: &cfg, log: logw, lim: newLimiter(cfg.RatePerSec), id: target.Identity(cfg.Target)}
 	var todo []job
 	var results []Attempt
 	for _, j := range jobs {
@@ -244,6 +254,7 @@ const errBudget = "budget exhausted before this attempt"
 type runner struct {
 	cfg      *Config
 	log      *os.File
+	id       string // the target's identity, recorded on every attempt
 	lim      *limiter
 	requests atomic.Int64
 	tokens   atomic.Int64
@@ -270,7 +281,7 @@ func (r *runner) reserve() bool {
 
 func (r *runner) attempt(ctx context.Context, j job) Attempt {
 	a := Attempt{ID: j.id, CaseID: j.c.ID, Category: string(j.c.Category), Expect: j.c.Expect,
-		Lang: j.c.Lang, Source: j.c.Source, Mutator: j.chain.Name, Seed: j.seed}
+		Lang: j.c.Lang, Source: j.c.Source, Mutator: j.chain.Name, Seed: j.seed, Target: r.id}
 	at := j.chain.Apply(j.c.Prompt, j.seed)
 	if !r.cfg.Private {
 		a.Prompt = j.c.Prompt

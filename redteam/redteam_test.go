@@ -313,3 +313,37 @@ func TestWilson(t *testing.T) {
 		t.Errorf("5/10: %+v", r) // 0.2366 .. 0.7634
 	}
 }
+
+// A log of attempts against one target is not reused for another: the
+// second run is refused with an error naming both, so a retrained model
+// is never scored with its predecessor's answers.
+func TestResumeRefusesAnotherTarget(t *testing.T) {
+	m := newScripted(t)
+	log := filepath.Join(t.TempDir(), "attempts.jsonl")
+	run := func(model string) error {
+		_, _, err := redteam.Run(context.Background(), redteam.Config{
+			Target: &target.OpenAI{BaseURL: m.srv.URL, Model: model},
+			Suites: []*suite.Suite{testSuite()}, Mutators: chains(t, "none"),
+			Judges: []judge.Judge{&judge.Builtin{}}, Seed: 1, LogPath: log,
+		})
+		return err
+	}
+	if err := run("first"); err != nil {
+		t.Fatal(err)
+	}
+	atts, err := redteam.ReadLog(log)
+	if err != nil || len(atts) == 0 || atts[0].Target != "openai:first at "+m.srv.URL {
+		t.Fatalf("log records target %q (%d attempts, %v)", atts[0].Target, len(atts), err)
+	}
+	before := m.requests.Load()
+	err = run("second")
+	if err == nil || !strings.Contains(err.Error(), "openai:first") || !strings.Contains(err.Error(), "openai:second") {
+		t.Fatalf("run against another target: %v", err)
+	}
+	if m.requests.Load() != before {
+		t.Error("the refused run sent requests")
+	}
+	if err := run("first"); err != nil {
+		t.Fatalf("the same target again: %v", err)
+	}
+}

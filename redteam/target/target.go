@@ -39,6 +39,21 @@ type Target interface {
 	Send(ctx context.Context, turns []mutate.Turn) (Response, error)
 }
 
+// Identifier is a Target that can say what its answers depend on beyond
+// its name: the endpoint it calls, or the detector versions it runs. A
+// resumed run only reuses attempts made against the same identity.
+type Identifier interface {
+	Identity() string
+}
+
+// Identity is t's identity: Identifier's when t has one, else its name.
+func Identity(t Target) string {
+	if i, ok := t.(Identifier); ok {
+		return i.Identity()
+	}
+	return t.Name()
+}
+
 // HTTPError is a failed call; the runner retries the retryable ones.
 type HTTPError struct {
 	Status     int
@@ -64,6 +79,9 @@ type OpenAI struct {
 
 // Name implements Target.
 func (o *OpenAI) Name() string { return "openai:" + o.Model }
+
+// Identity implements Identifier: the model at its endpoint.
+func (o *OpenAI) Identity() string { return o.Name() + " at " + o.BaseURL }
 
 // Send implements Target.
 func (o *OpenAI) Send(ctx context.Context, turns []mutate.Turn) (Response, error) {
@@ -135,6 +153,9 @@ type Anthropic struct {
 // Name implements Target.
 func (a *Anthropic) Name() string { return "anthropic:" + a.Model }
 
+// Identity implements Identifier: the model at its endpoint.
+func (a *Anthropic) Identity() string { return a.Name() + " at " + a.BaseURL }
+
 // Send implements Target.
 func (a *Anthropic) Send(ctx context.Context, turns []mutate.Turn) (Response, error) {
 	mt := a.MaxTokens
@@ -193,6 +214,22 @@ type Builtin struct {
 
 // Name implements Target.
 func (*Builtin) Name() string { return "builtin" }
+
+// Identity implements Identifier: the detectors and their versions (a
+// retrained classifier is another target).
+func (b *Builtin) Identity() string {
+	var sb strings.Builder
+	sb.WriteString("builtin")
+	for i, d := range b.Pipeline.Info() {
+		if i == 0 {
+			sb.WriteString(": ")
+		} else {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(d.Name + " " + d.Version)
+	}
+	return sb.String()
+}
 
 // Send implements Target.
 func (b *Builtin) Send(ctx context.Context, turns []mutate.Turn) (Response, error) {
