@@ -139,7 +139,7 @@ func TestObfuscationRobustness(t *testing.T) {
 	// the plain recall. Both are set to what the current normalizer and
 	// model honestly achieve (see docs/quality.md).
 	limits := map[string]struct{ minWithin, minRecallRatio float64 }{
-		"base64": {0.95, 0.95}, "leetspeak": {0.70, 0.90}, "homoglyphs": {0.95, 0.95},
+		"base64": {0.95, 0.95}, "leetspeak": {0.95, 0.95}, "homoglyphs": {0.95, 0.95},
 		"zero-width": {0.95, 0.95}, "spaced letters": {0.90, 0.95}, "full-width": {0.95, 0.95},
 		"traditional script": {0.90, 0.95},
 	}

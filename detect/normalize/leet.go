@@ -109,6 +109,12 @@ const maxLeetPairCost = 56
 func leet(src string, one byte) (string, bool, bool) {
 	var out []byte
 	sawOne := false
+	words := 0
+	// digitWords holds the offsets of two-digit tokens that read as words
+	// ("15" as "is", "70" as "to"): in text that is itself leetspeak they
+	// are words too, and are read as such when two or more other words
+	// were.
+	var digitWords [][2]int
 	i := 0
 	for i < len(src) {
 		if !leetTokenByte(src[i]) {
@@ -124,29 +130,67 @@ func leet(src string, one byte) (string, bool, bool) {
 			next = src[i]
 		}
 		tok := src[s:i]
+		if leetDigitWord(tok, next) {
+			digitWords = append(digitWords, [2]int{s, i})
+			continue
+		}
 		if !leetQualifies(tok, next) || !plausibleWord(tok, 'i') && !plausibleWord(tok, 'l') {
 			continue
 		}
 		if out == nil {
 			out = []byte(src)
 		}
-		for k := 0; k < len(tok); k++ {
-			c := tok[k]
-			l := leetLetter[c]
-			if l == 0 || c == '!' && (k == 0 || k == len(tok)-1) {
-				continue
-			}
-			if c == '1' {
-				sawOne = true
-				l = one
-			}
-			out[s+k] = l
-		}
+		words++
+		sawOne = leetWrite(out, s, tok, one) || sawOne
 	}
 	if out == nil {
 		return src, false, false
 	}
+	if words >= minLeetWords {
+		for _, w := range digitWords {
+			sawOne = leetWrite(out, w[0], src[w[0]:w[1]], one) || sawOne
+		}
+	}
 	return string(out), true, sawOne
+}
+
+// minLeetWords is how many leetspeak words a text needs before its short
+// all-digit tokens are read as words too.
+const minLeetWords = 2
+
+// leetDigitWord reports whether tok is two digits that both stand for
+// letters and read as a word ("15", "70"), not followed by a character
+// that makes it a quantity or a version ("15%", "70.5"). Longer numbers
+// stay numbers: "100" would read as "loo".
+func leetDigitWord(tok string, next byte) bool {
+	if len(tok) != 2 || next == '%' || next == '.' || next == ',' || next == ':' {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if !isDigit(tok[i]) || leetLetter[tok[i]] == 0 {
+			return false
+		}
+	}
+	return plausibleWord(tok, 'i') || plausibleWord(tok, 'l')
+}
+
+// leetWrite writes tok, at offset s of out, with its leet characters read
+// as letters ('1' as one), and reports whether it held a '1'.
+func leetWrite(out []byte, s int, tok string, one byte) bool {
+	sawOne := false
+	for k := 0; k < len(tok); k++ {
+		c := tok[k]
+		l := leetLetter[c]
+		if l == 0 || c == '!' && (k == 0 || k == len(tok)-1) {
+			continue
+		}
+		if c == '1' {
+			sawOne = true
+			l = one
+		}
+		out[s+k] = l
+	}
+	return sawOne
 }
 
 // isJoinSep reports whether c may separate the letters of a word written

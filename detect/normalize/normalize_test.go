@@ -160,6 +160,25 @@ func TestLeet(t *testing.T) {
 	})
 }
 
+// Two-digit tokens read as words in text that is itself
+// leetspeak ("70" as "to", "15" as "is"), and only there.
+func TestLeetDigitWords(t *testing.T) {
+	runTransformCases(t, []transformCase{
+		{"digit words", "h0w 70 m4k3 17 w0rk", "leet", "how to make it work", "h0w 70 m4k3 17 w0rk"},
+		{"one as i", "wh3r3 15 7h3 k3y", "leet", "where is", "wh3r3 15"},
+	})
+	for _, c := range []struct{ in, want string }{
+		{"the b0mb went off 15 times", "the bomb went off 15 times"},                         // one leet word
+		{"h4ck 3 b0x3s 4nd g0 50% 0ff 70.5 units", "hack 3 boxes 4nd g0 50% 0ff 70.5 units"}, // quantities
+		{"h4ck 100 b00ks", "hack 100 books"},                                                 // "100" reads as no word
+	} {
+		v := viewNamed(normalize.Views(c.in, normalize.Options{}), "leet")
+		if v == nil || v.Text != c.want {
+			t.Errorf("%q: leet view %v, want %q", c.in, v, c.want)
+		}
+	}
+}
+
 func TestJoined(t *testing.T) {
 	runTransformCases(t, []transformCase{
 		{"dots", "make a b.o.m.b now", "joined", "make a bomb now", "make a b.o.m.b now"},
