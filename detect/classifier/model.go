@@ -252,6 +252,7 @@ type scratch struct {
 	reps []int32
 	set  []uint64
 	keep []uint32
+	sum  []int32 // one window's row sum
 }
 
 func (m *Model) getScratch() *scratch {
@@ -350,12 +351,20 @@ func (m *Model) eachWindow(n int, f func(a, b int, bias float32)) {
 	}
 }
 
+// rowsPerAdd bounds the rows one addRows32 call sums (its 16-bit lanes
+// hold 257).
+const rowsPerAdd = 256
+
 // addRows adds the int8 table rows of feats to acc (len = inner width),
-// with SWAR when the width is 32 (at most 257 rows per call there).
+// with SWAR when the width is 32, in batches its 16-bit lanes can hold.
 func (m *Model) addRows(acc []int32, feats []uint32) {
 	d := len(acc)
 	if d == 32 {
-		m.addRows32((*[32]int32)(acc), feats)
+		for len(feats) > 0 {
+			n := min(len(feats), rowsPerAdd)
+			m.addRows32((*[32]int32)(acc), feats[:n])
+			feats = feats[n:]
+		}
 		return
 	}
 	for _, f := range feats {
@@ -430,14 +439,33 @@ func (m *Model) window(s *scratch, a, b int, bias float32, out []float32) {
 		return
 	}
 	d := m.cfg.inner()
-	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
-	cnt := float32(s.counts[b]-s.counts[a]) + 1
-	inv := m.tabScale / cnt
 	ka, kb := int(s.slot[a]), int(s.slot[b])
 	pa, pb := s.prefix[ka*d:(ka+1)*d], s.prefix[kb*d:(kb+1)*d]
+	sum := s.windowSum(d)
+	for j := range sum {
+		sum[j] = pb[j] - pa[j]
+	}
+	m.mean(s, sum, s.counts[b]-s.counts[a], bias, out)
+}
+
+// windowSum returns the scratch accumulator for one window's row sum.
+func (s *scratch) windowSum(d int) []int32 {
+	if cap(s.sum) < d {
+		s.sum = make([]int32, d)
+	}
+	return s.sum[:d]
+}
+
+// mean runs the network on the mean of a window's n feature rows, whose
+// sum is sum, and the start feature's row, and folds the logits, less
+// bias, into out with max.
+func (m *Model) mean(s *scratch, sum []int32, n int32, bias float32, out []float32) {
+	d := len(sum)
+	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
+	inv := m.tabScale / float32(n+1)
 	h := s.h[:d]
 	for j := range h {
-		h[j] = float32(pb[j]-pa[j]+int32(int8(bosRow[j]))) * inv
+		h[j] = float32(sum[j]+int32(int8(bosRow[j]))) * inv
 	}
 	m.network(h, bias, out)
 }

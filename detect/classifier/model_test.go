@@ -15,6 +15,12 @@ func tinyModel(t testing.TB, seed uint64) *Model {
 	t.Helper()
 	cfg := Config{Bits: 10, Dim: 8, Hidden: 6, Window: 16, Stride: 8,
 		Heads: []string{UnsafeHead, "hate", "cbrn_weapons", "prompt_injection"}}
+	return randomModel(t, cfg, seed, []Platt{{A: 1.5, B: -0.2}, {A: 1}, {A: 0.5, B: 0.1}, {A: 2}}, map[string]any{"note": "test"})
+}
+
+// randomModel quantizes normally distributed weights of shape cfg.
+func randomModel(t testing.TB, cfg Config, seed uint64, cal []Platt, info map[string]any) *Model {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	f := func(n int) []float32 {
 		s := make([]float32, n)
@@ -24,8 +30,7 @@ func tinyModel(t testing.TB, seed uint64) *Model {
 		return s
 	}
 	w := &Weights{Config: cfg, Emb: f(cfg.Buckets() * cfg.Dim), W1: f(cfg.Hidden * cfg.Dim), B1: f(cfg.Hidden),
-		W2: f(len(cfg.Heads) * cfg.Hidden), B2: f(len(cfg.Heads)),
-		Cal: []Platt{{A: 1.5, B: -0.2}, {A: 1}, {A: 0.5, B: 0.1}, {A: 2}}, Info: map[string]any{"note": "test"}}
+		W2: f(len(cfg.Heads) * cfg.Hidden), B2: f(len(cfg.Heads)), Cal: cal, Info: info}
 	m, err := Quantize(w)
 	if err != nil {
 		t.Fatal(err)

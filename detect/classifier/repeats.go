@@ -46,10 +46,6 @@ func degenerate(s *scratch, a, b int) bool {
 	return b-a >= degenerateMin && 2*(s.reps[b]-s.reps[a]) > int32(b-a)
 }
 
-// rowsPerAdd bounds the rows one addRows call sums (the SWAR lanes of
-// addRows32 hold 257).
-const rowsPerAdd = 256
-
 // windowSet runs the network on the mean of the distinct features of
 // tokens [a, b) and folds the logits, less bias, into out with max.
 func (m *Model) windowSet(s *scratch, a, b int, bias float32, out []float32) {
@@ -82,17 +78,8 @@ func (m *Model) windowSet(s *scratch, a, b int, bias float32, out []float32) {
 			}
 		}
 	}
-	acc := make([]int32, d)
-	for rest := s.keep; len(rest) > 0; {
-		c := rest[:min(len(rest), rowsPerAdd)]
-		rest = rest[len(c):]
-		m.addRows(acc, c)
-	}
-	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
-	inv := m.tabScale / float32(len(s.keep)+1)
-	h := s.h[:d]
-	for j := range h {
-		h[j] = float32(acc[j]+int32(int8(bosRow[j]))) * inv
-	}
-	m.network(h, bias, out)
+	sum := s.windowSum(d)
+	clear(sum)
+	m.addRows(sum, s.keep)
+	m.mean(s, sum, int32(len(s.keep)), bias, out)
 }

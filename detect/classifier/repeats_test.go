@@ -159,24 +159,11 @@ func TestWindowsMatchBruteForce(t *testing.T) {
 	}
 }
 
-// wideModel is tinyModel with an inner width of 32 (the SWAR row sums)
+// wideModel is a model with an inner width of 32 (the SWAR row sums)
 // and local windows.
 func wideModel(t *testing.T) *Model {
 	t.Helper()
 	cfg := Config{Bits: 10, Dim: 8, Hidden: 32, Window: 16, Stride: 8, Local: 4, LocalStride: 2, LocalMin: 20, LocalBias: 0.3,
 		Heads: []string{UnsafeHead, "hate", "prompt_injection"}}
-	r := rand.New(rand.NewPCG(15, 7))
-	f := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(r.NormFloat64())
-		}
-		return s
-	}
-	m, err := Quantize(&Weights{Config: cfg, Emb: f(cfg.Buckets() * cfg.Dim), W1: f(cfg.Hidden * cfg.Dim), B1: f(cfg.Hidden),
-		W2: f(len(cfg.Heads) * cfg.Hidden), B2: f(len(cfg.Heads))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return randomModel(t, cfg, 15, nil, nil)
 }
