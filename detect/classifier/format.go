@@ -64,7 +64,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	buf.Write(le.AppendUint32(nil, formatVersion))
 	buf.Write(le.AppendUint32(nil, uint32(len(mt))))
 	buf.Write(mt)
-	buf.Write(m.tab)
+	buf.Write(flipBias(m.tab))
 	for _, s := range [][]float32{m.b1, m.w2, m.b2} {
 		for _, v := range s {
 			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
@@ -142,7 +142,7 @@ func decodeModel(b []byte) (*Model, error) {
 		return nil, formatErr("payload is %d bytes, config needs %d", len(payload), nTab+4*(nB1+nW2+nB2))
 	}
 	m := &Model{cfg: c, tabScale: mt.TabScale, cal: mt.Cal, info: mt.Info, size: len(b)}
-	m.tab = append([]byte(nil), payload[:nTab]...)
+	m.tab = flipBias(payload[:nTab])
 	off := nTab
 	read := func(n int) ([]float32, error) {
 		out := make([]float32, n)

@@ -212,7 +212,7 @@ func Quantize(w *Weights) (*Model, error) {
 		} else if x < -127 {
 			x = -127
 		}
-		q[i] = byte(int8(x))
+		q[i] = byte(int8(x)) ^ tabBias
 	}
 	cal := make([]Platt, nh)
 	for i := range cal {
@@ -225,6 +225,25 @@ func Quantize(w *Weights) (*Model, error) {
 	m.init()
 	return m, nil
 }
+
+// tabBias is added to each int8 table value in memory, making it a byte
+// SWAR sums need no sign handling for (see addRows32). A byte's bias is
+// its top bit flipped, so the file's int8 values and the table convert
+// both ways with flipBias.
+const tabBias = 0x80
+
+// flipBias returns a copy of b with every byte's top bit flipped: int8
+// values to biased bytes and back.
+func flipBias(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = c ^ tabBias
+	}
+	return out
+}
+
+// weight returns the table's int8 value at index i.
+func (m *Model) weight(i int) int32 { return int32(m.tab[i]) - tabBias }
 
 func clone(s []float32) []float32 { return append([]float32(nil), s...) }
 
@@ -319,11 +338,17 @@ func (m *Model) logits(text string, out []float32) {
 	}
 	counts[0] = 0
 	bits := m.cfg.Bits
+	// The features of the tokens between two window bounds are hashed
+	// first and their rows summed in one call: the table's loads are then
+	// independent of each other, and the sum is unpacked once per stretch.
+	s.feats = s.feats[:0]
 	for i := 0; i < n; i++ {
-		s.feats = tokenFeatures(s.toks, i, bits, s.feats[:0])
-		m.addRows(run, s.feats)
-		counts[i+1] = counts[i] + int32(len(s.feats))
+		before := len(s.feats)
+		s.feats = tokenFeatures(s.toks, i, bits, s.feats)
+		counts[i+1] = counts[i] + int32(len(s.feats)-before)
 		if k := slot[i+1]; k >= 0 {
+			m.addRows(run, s.feats)
+			s.feats = s.feats[:0]
 			copy(sums[int(k)*d:], run)
 		}
 	}
@@ -370,7 +395,7 @@ func (m *Model) addRows(acc []int32, feats []uint32) {
 	for _, f := range feats {
 		row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
 		for j := range acc {
-			acc[j] += int32(int8(row[j]))
+			acc[j] += int32(row[j]) - tabBias
 		}
 	}
 }
@@ -388,36 +413,34 @@ func slide(n, w, st int, bias float32, f func(a, b int, bias float32)) {
 	}
 }
 
-// addRows32 adds the 32-wide int8 table rows of feats to acc. It works
-// eight bytes at a time (SWAR): each byte is offset by 128 to make it
-// unsigned, even and odd bytes go to separate 16-bit lanes of two uint64
-// accumulators per word, and the offset is removed once at the end. A lane
-// holds up to 257 rows; a token contributes at most 4.
+// addRows32 adds the 32-wide table rows of feats to acc. It works eight
+// bytes at a time (SWAR) on the table's biased bytes: sums of whole words
+// (a) and of their odd bytes moved down (o) go to 16-bit lanes, the even
+// bytes' sums are a - o<<8 (exact modulo 2^64, and each lane stays below
+// 2^16), and the bias is removed once at the end. A lane holds up to 257
+// rows of bytes below 256.
 func (m *Model) addRows32(acc *[32]int32, feats []uint32) {
-	const (
-		flip = 0x8080808080808080
-		lane = 0x00FF00FF00FF00FF
-	)
-	var e0, e1, e2, e3, o0, o1, o2, o3 uint64
+	const lane = 0x00FF00FF00FF00FF
+	var a0, a1, a2, a3, o0, o1, o2, o3 uint64
 	tab := m.tab
 	for _, f := range feats {
 		b := int(f) * 32
 		row := (*[32]byte)(tab[b : b+32])
-		x0 := binary.LittleEndian.Uint64(row[0:8]) ^ flip
-		x1 := binary.LittleEndian.Uint64(row[8:16]) ^ flip
-		x2 := binary.LittleEndian.Uint64(row[16:24]) ^ flip
-		x3 := binary.LittleEndian.Uint64(row[24:32]) ^ flip
-		e0 += x0 & lane
+		x0 := binary.LittleEndian.Uint64(row[0:8])
+		x1 := binary.LittleEndian.Uint64(row[8:16])
+		x2 := binary.LittleEndian.Uint64(row[16:24])
+		x3 := binary.LittleEndian.Uint64(row[24:32])
+		a0 += x0
 		o0 += (x0 >> 8) & lane
-		e1 += x1 & lane
+		a1 += x1
 		o1 += (x1 >> 8) & lane
-		e2 += x2 & lane
+		a2 += x2
 		o2 += (x2 >> 8) & lane
-		e3 += x3 & lane
+		a3 += x3
 		o3 += (x3 >> 8) & lane
 	}
-	bias := int32(128 * len(feats))
-	for w, p := range [4][2]uint64{{e0, o0}, {e1, o1}, {e2, o2}, {e3, o3}} {
+	bias := int32(tabBias * len(feats))
+	for w, p := range [4][2]uint64{{a0 - o0<<8, o0}, {a1 - o1<<8, o1}, {a2 - o2<<8, o2}, {a3 - o3<<8, o3}} {
 		a := (*[8]int32)(acc[w*8 : w*8+8])
 		ev, od := p[0], p[1]
 		a[0] += int32(ev&0xFFFF) - bias
@@ -465,7 +488,7 @@ func (m *Model) mean(s *scratch, sum []int32, n int32, bias float32, out []float
 	inv := m.tabScale / float32(n+1)
 	h := s.h[:d]
 	for j := range h {
-		h[j] = float32(sum[j]+int32(int8(bosRow[j]))) * inv
+		h[j] = float32(sum[j]+int32(bosRow[j])-tabBias) * inv
 	}
 	m.network(h, bias, out)
 }
@@ -483,15 +506,33 @@ func (m *Model) network(h []float32, bias float32, out []float32) {
 			h[j] = v
 		}
 	}
-	for k := range out {
+	// Four heads at a time: each head's sum is the same chain of float
+	// additions, in the same order, but four chains run side by side.
+	k := 0
+	for ; k+4 <= len(out); k += 4 {
+		r0 := m.w2[k*d : (k+1)*d]
+		r1 := m.w2[(k+1)*d : (k+2)*d]
+		r2 := m.w2[(k+2)*d : (k+3)*d]
+		r3 := m.w2[(k+3)*d : (k+4)*d]
+		a0, a1, a2, a3 := m.b2[k]-bias, m.b2[k+1]-bias, m.b2[k+2]-bias, m.b2[k+3]-bias
+		for j, v := range h {
+			a0 += r0[j] * v
+			a1 += r1[j] * v
+			a2 += r2[j] * v
+			a3 += r3[j] * v
+		}
+		out[k] = max(out[k], a0)
+		out[k+1] = max(out[k+1], a1)
+		out[k+2] = max(out[k+2], a2)
+		out[k+3] = max(out[k+3], a3)
+	}
+	for ; k < len(out); k++ {
 		row := m.w2[k*d : (k+1)*d]
 		acc := m.b2[k] - bias
 		for j, v := range row {
 			acc += v * h[j]
 		}
-		if acc > out[k] {
-			out[k] = acc
-		}
+		out[k] = max(out[k], acc)
 	}
 }
 

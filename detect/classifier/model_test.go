@@ -249,14 +249,24 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 	for i := range m.tab {
 		m.tab[i] = byte(r.IntN(256))
 	}
-	m.tab[0], m.tab[1], m.tab[2] = 0x80, 0x7f, 0xff // -128, 127, -1
-	for trial := 0; trial < 200; trial++ {
-		feats := make([]uint32, r.IntN(6))
+	m.tab[0], m.tab[1], m.tab[2] = 0x00, 0xff, 0x7f // biased -128, 127, -1
+	for i := 32; i < 64; i++ {
+		m.tab[i] = 0xff // row 1: all 127
+	}
+	for trial := 0; trial < 300; trial++ {
+		feats := make([]uint32, r.IntN(rowsPerAdd+1))
 		for i := range feats {
 			feats[i] = uint32(r.IntN(cfg.Buckets()))
 		}
-		if trial == 0 {
+		switch trial {
+		case 0:
 			feats = []uint32{0, 0, 0, 0, 0}
+		case 1, 2:
+			// the most rows a call takes, at both extremes of a lane
+			feats = make([]uint32, rowsPerAdd)
+			for i := range feats {
+				feats[i] = uint32(trial - 1)
+			}
 		}
 		var got, want [32]int32
 		for j := range got {
@@ -266,7 +276,7 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 		m.addRows32(&got, feats)
 		for _, f := range feats {
 			for j := 0; j < 32; j++ {
-				want[j] += int32(int8(m.tab[int(f)*32+j]))
+				want[j] += m.weight(int(f)*32 + j)
 			}
 		}
 		if got != want {

@@ -105,7 +105,7 @@ func bruteLogits(m *Model, text string) []float32 {
 		acc := make([]int32, d)
 		for _, f := range append(feats, m.bos) {
 			for j := range acc {
-				acc[j] += int32(int8(m.tab[int(f)*d+j]))
+				acc[j] += m.weight(int(f)*d + j)
 			}
 		}
 		h := make([]float32, d)
