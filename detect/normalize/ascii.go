@@ -126,3 +126,15 @@ func caseEqualByte(x, y byte) bool {
 // plain ASCII text), so a case-insensitive detector has nothing new to read
 // in it. It costs no comparison of the texts.
 func CaseOnly(v *View) bool { return v.Name == "folded" && v.Identity() }
+
+// skipHigh returns the index of the first byte below 0x80 in s[i:end],
+// or end: it passes over text in other scripts eight bytes at a time.
+func skipHigh(s string, i, end int) int {
+	for i+8 <= end && load64(s, i)&highs == highs {
+		i += 8
+	}
+	for i < end && s[i] >= 0x80 {
+		i++
+	}
+	return i
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -65,4 +66,44 @@ func TestBenignCorpusViews(t *testing.T) {
 			t.Errorf("%s views on %d of %d benign prompts", k, counts[k], texts)
 		}
 	}
+}
+
+// TestShortcutsHideNoViews runs FuzzPrescan's check over every text of the
+// classifier's evaluation sets: English and Chinese prompts with emoji,
+// Chinese punctuation, ellipses and code, the text the shortcuts skip
+// work on.
+func TestShortcutsHideNoViews(t *testing.T) {
+	files, err := filepath.Glob("../classifier/testdata/*.jsonl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no evaluation sets: %v", err)
+	}
+	opt := normalize.Options{}
+	texts := 0
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<22)
+		for sc.Scan() {
+			var row struct{ Text string }
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			texts++
+			got := normalize.Views(row.Text, opt)
+			want := normalize.ViewsWithoutPrescan(row.Text, opt)
+			if len(got) != len(want) {
+				t.Fatalf("%s: views %q, without shortcuts %q", path, names(got), names(want))
+			}
+			for i := range got {
+				if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
+					t.Fatalf("%s: view %d differs: %q vs %q", path, i, got[i].Name, want[i].Name)
+				}
+			}
+		}
+		f.Close()
+	}
+	t.Logf("%d texts", texts)
 }

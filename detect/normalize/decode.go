@@ -391,15 +391,7 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 				continue
 			}
 			s := i
-			mixed := false
-			for i < rg.end {
-				cl := classes[src[i]]
-				if cl&(cB64Std|cB64URL) == 0 {
-					break
-				}
-				if cl&cDigit != 0 || cl&cUpper != 0 && i > s || cl&cAlnum == 0 && cl&cB64Std != 0 {
-					mixed = true
-				}
+			for i < rg.end && classes[src[i]]&(cB64Std|cB64URL) != 0 {
 				i++
 			}
 			e := i
@@ -411,7 +403,7 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 				continue
 			}
 			tokEnd := i
-			if !mixed || tokEnd-s < 8 || e-s < 6 {
+			if tokEnd-s < 8 || e-s < 6 || !base64Mixed(src[s:e]) {
 				continue
 			}
 			if e-s < 16 && hyphenatedWord(src[s:e]) {
@@ -426,6 +418,19 @@ func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 		d.finish(src)
 	}
 	return found
+}
+
+// base64Mixed reports whether the base64 token tok mixes what base64
+// mixes and words do not: a digit, an upper-case letter after the first
+// byte, or '+' or '/'.
+func base64Mixed(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		cl := classes[tok[i]]
+		if cl&cDigit != 0 || cl&cUpper != 0 && i > 0 || cl&cAlnum == 0 && cl&cB64Std != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hyphenatedWord reports whether tok is letters joined by '-' or '_' (no

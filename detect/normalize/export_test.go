@@ -61,8 +61,10 @@ func ConfusableEntries() (runes []rune, letters []byte) {
 }
 
 // ViewsWithoutPrescan is Views with every transform tried, as if prescan
-// had flagged them all.
+// had flagged them all, and any change folding makes taken as reshaping
+// the text's ASCII words.
 func ViewsWithoutPrescan(text string, opt Options) []View {
 	n := normalizer{opt: opt.withDefaults(), noPrescan: true}
+	n.f.reshapeAll = true
 	return n.run(text)
 }

@@ -30,11 +30,38 @@ type folder struct {
 	wordNative bool
 	building   bool // out holds the folded prefix
 	prevLetter bool // the last folded character is an ASCII letter
-	// reshaped is set when folding made an ASCII letter, digit or
-	// separator out of something else, or removed a character: words that
-	// leetspeak or joined letters could match may then exist only in the
-	// folded text.
+	// reshaped is set when folding made an ASCII letter or digit out of
+	// something else, an ASCII separator beside a letter or digit, or
+	// removed a character between two ASCII bytes: words that leetspeak,
+	// joined letters or a decoder could match may then exist only in the
+	// folded text. Other changes (Chinese punctuation, "…" between Han
+	// characters, the variation selector after an emoji) leave the ASCII
+	// words as they were.
 	reshaped bool
+	// reshapeAll sets reshaped on every change that could set it, beside
+	// ASCII or not (tests compare the two).
+	reshapeAll bool
+	src        string // the text being folded
+}
+
+// reshape sets reshaped when near is true or reshapeAll is set.
+func (f *folder) reshape(near bool) {
+	if near || f.reshapeAll {
+		f.reshaped = true
+	}
+}
+
+// asciiAround reports whether the folded text so far ends in an ASCII
+// byte and src[next] is ASCII: removing what lies between joins them.
+func (f *folder) asciiAround(next int) bool {
+	return len(f.out) > 0 && f.out[len(f.out)-1] < utf8.RuneSelf && next < len(f.src) && f.src[next] < utf8.RuneSelf
+}
+
+// alnumBeside reports whether the folded text so far ends in an ASCII
+// letter or digit, or src[next] is one: a separator put there may join
+// or split ASCII words.
+func (f *folder) alnumBeside(next int) bool {
+	return len(f.out) > 0 && classes[f.out[len(f.out)-1]]&cAlnum != 0 || next < len(f.src) && classes[f.src[next]]&cAlnum != 0
 }
 
 // fold returns the folded src and whether it differs from src. With track
@@ -45,6 +72,7 @@ func (f *folder) fold(src string) (string, bool) {
 	f.building = false
 	f.prevLetter = false
 	f.reshaped = false
+	f.src = src
 	f.wordEnd = 0
 	nfkcEnd := 0 // src[:nfkcEnd] is known to be NFKC
 	segEnd := 0  // end of the last segment normalized by hand
@@ -196,6 +224,11 @@ func hanAt(src string, j int) bool {
 // begin starts copying: src[:p] is unchanged by folding.
 func (f *folder) begin(src string, p int) {
 	f.building = true
+	if cap(f.out) < len(src) {
+		// Folding mostly keeps or shrinks the text: one allocation
+		// instead of a slice grown many times over a long text.
+		f.out = make([]byte, 0, len(src)+len(src)/16)
+	}
 	f.out = append(f.out[:0], src[:p]...)
 	if f.track && p > 0 {
 		f.m.lin(0, 0)
@@ -237,7 +270,7 @@ func (f *folder) exact(src string, i int, r rune, size int) {
 		if !f.building {
 			f.begin(src, i)
 		}
-		f.reshaped = true
+		f.reshape(f.asciiAround(i + size))
 	default:
 		if !f.building {
 			f.begin(src, i)
@@ -349,7 +382,7 @@ func (f *folder) segment(src string, s, e int) {
 		case keep:
 			f.emitRune(r, s, e, true)
 		case drop:
-			f.reshaped = true
+			f.reshape(f.asciiAround(e))
 		default:
 			f.emitRune(to, s, e, true)
 		}
@@ -370,11 +403,12 @@ func (f *folder) emitRune(r rune, o, oe int, fromOther bool) {
 		f.m.block(len(f.out), o, oe)
 	}
 	if r < utf8.RuneSelf {
-		f.out = append(f.out, byte(r))
-		f.prevLetter = isASCIILetter(byte(r))
-		if fromOther && (classes[byte(r)]&cAlnum != 0 || isJoinSep(byte(r))) {
-			f.reshaped = true
+		c := byte(r)
+		if fromOther && (classes[c]&cAlnum != 0 || isJoinSep(c)) {
+			f.reshape(classes[c]&cAlnum != 0 || f.alnumBeside(oe))
 		}
+		f.out = append(f.out, c)
+		f.prevLetter = isASCIILetter(c)
 		return
 	}
 	f.out = utf8.AppendRune(f.out, r)

@@ -224,11 +224,13 @@ func FuzzRot13(f *testing.F) {
 	})
 }
 
-// FuzzPrescan checks that prescan only ever skips transforms that would
-// have found nothing: Views gives the same views with and without it.
+// FuzzPrescan checks that prescan, and Views' reading of which folds
+// reshape ASCII words, only ever skip transforms that would have found
+// nothing: Views gives the same views with and without them.
 func FuzzPrescan(f *testing.F) {
 	for _, s := range []string{"b0mb", "b o m b", "a b c", "Ym9tYg==", "x+Ym9tYg", "626f6d62", "62 6f 6d 62", `\x62\x6f\x6d`, "%62%6F", "&#98;&amp;&lt;", "ubj gb znxr n obzo", "p@$$w0rd", "B.O.M.B", "Ｂ０ＭＢ", "the quick brown fox",
-		"x 62 6f 6d 62", "ab:62:6f:6d:62", "a b.c d", "A ! A", "!! A A", "I a m", "中文b o m b", "B0MB.", "x.Ym9tYg==", "Te$t", "a\tb\tc", "62-6f-6d-62 ", "Ubj gb. znxr n obzo!", "w0rd\nb 0 m b"} {
+		"x 62 6f 6d 62", "ab:62:6f:6d:62", "a b.c d", "A ! A", "!! A A", "I a m", "中文b o m b", "B0MB.", "x.Ym9tYg==", "Te$t", "a\tb\tc", "62-6f-6d-62 ", "Ubj gb. znxr n obzo!", "w0rd\nb 0 m b",
+		"Ym9t\u200bYg==", "b…o…m…b", "h\u200b4ck", "中文…更多。", "❤️ b0mb", "b　o　m　b", "x\ufe0f+Ym9tYg", "①②③", "a\u200b\u200bb", "中\u200b文 b\u200b"} {
 		f.Add(s)
 	}
 	opt := normalize.Options{MaxViews: 16, MaxDecodedBytes: 1 << 16}

@@ -14,6 +14,24 @@ func isLower(c byte) bool { return c-'a' < 26 }
 
 func isDigit(c byte) bool { return c-'0' < 10 }
 
+// Kinds of leet token bytes, for leet's quick pass over plain words.
+const (
+	kLetter = 1 << iota // a-z
+	kOther              // digits, '@', '$', '!'
+)
+
+var leetKind = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch b := byte(c); {
+		case isLower(b):
+			t[c] = kLetter
+		case leetTokenByte(b):
+			t[c] = kOther
+		}
+	}
+	return t
+}()
+
 // leetTokenByte reports whether c can be part of a leet token.
 func leetTokenByte(c byte) bool { return isLower(c) || isDigit(c) || c == '@' || c == '$' || c == '!' }
 
@@ -117,13 +135,22 @@ func leet(src string, one byte) (string, bool, bool) {
 	var digitWords [][2]int
 	i := 0
 	for i < len(src) {
-		if !leetTokenByte(src[i]) {
-			i++
+		if c := src[i]; leetKind[c] == 0 {
+			if c >= 0x80 {
+				i = skipHigh(src, i, len(src))
+			} else {
+				i++
+			}
 			continue
 		}
 		s := i
-		for i < len(src) && leetTokenByte(src[i]) {
+		var kinds byte
+		for i < len(src) && leetKind[src[i]] != 0 {
+			kinds |= leetKind[src[i]]
 			i++
+		}
+		if kinds == kLetter {
+			continue // a plain word, the common case
 		}
 		var next byte
 		if i < len(src) {

@@ -152,6 +152,12 @@ func decodeRot13Candidates(d *decoding, src string, regions []region) bool {
 	for _, rg := range regions {
 		i := rg.start
 		for i < rg.end {
+			if src[i] >= 0x80 {
+				// Every such byte ends a chunk: no chunk starts in
+				// the run.
+				i = skipHigh(src, i, rg.end)
+				continue
+			}
 			e := i
 			for e < rg.end && !isChunkEnd(src[e]) {
 				e++
