@@ -11,6 +11,9 @@ import (
 	"github.com/warden-safety/warden/detect"
 	"github.com/warden-safety/warden/detect/classifier"
 	"github.com/warden-safety/warden/detect/classifier/data"
+	"github.com/warden-safety/warden/detect/lexicon"
+	"github.com/warden-safety/warden/detect/normalize"
+	"github.com/warden-safety/warden/detect/pii"
 )
 
 const sampleEN = "I'm planning a two-week trip to Japan in April with my partner and we would love some help. " +
@@ -59,9 +62,19 @@ func BenchmarkLoadEmbedded(b *testing.B) {
 	}
 }
 
-func benchPipeline(b *testing.B, text string) {
-	d := embedded(b)
-	p := detect.NewPipeline(d)
+func benchPipeline(b *testing.B, text string) { benchScan(b, detect.NewPipeline(embedded(b)), text) }
+
+// benchAll measures the pipeline warden serve runs by default: the
+// lexicon, PII and the classifier over one normalization.
+func benchAll(b *testing.B, text string) {
+	lex, err := lexicon.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScan(b, detect.NewPipeline(lex, pii.New(), embedded(b)), text)
+}
+
+func benchScan(b *testing.B, p *detect.Pipeline, text string) {
 	ctx := context.Background()
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
@@ -126,3 +139,20 @@ func BenchmarkPredict1KiBVariedChinese(b *testing.B) { benchPredict(b, variedTex
 func BenchmarkPipeline64KiBVaried(b *testing.B) { benchPipeline(b, variedText(b, "en", 64<<10)) }
 
 func BenchmarkPipeline64KiBVariedChinese(b *testing.B) { benchPipeline(b, variedText(b, "zh", 64<<10)) }
+
+// benchViews measures the normalizer alone on text, the pipeline's other
+// share besides the classifier.
+func benchViews(b *testing.B, text string) {
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		normalize.Views(text, normalize.Options{})
+	}
+}
+
+func BenchmarkViews64KiBVaried(b *testing.B) { benchViews(b, variedText(b, "en", 64<<10)) }
+
+func BenchmarkViews64KiBVariedChinese(b *testing.B) { benchViews(b, variedText(b, "zh", 64<<10)) }
+
+func BenchmarkPipelineAll64KiBVaried(b *testing.B) { benchAll(b, variedText(b, "en", 64<<10)) }
+
+func BenchmarkPipelineAll64KiBVariedChinese(b *testing.B) { benchAll(b, variedText(b, "zh", 64<<10)) }
