@@ -56,6 +56,24 @@ func isCJK(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
 }
 
+// cjkAt decodes the three-byte character at text[i] when it is in the
+// caseless CJK range U+3040..U+9FFF (kana and Han, most of Chinese text),
+// without the general decoder; size 0 means it is not.
+func cjkAt(text string, i int) (rune, int) {
+	if i+2 >= len(text) {
+		return 0, 0
+	}
+	c0, c1, c2 := text[i], text[i+1], text[i+2]
+	if c0 < 0xE3 || c0 > 0xE9 || c1&0xC0 != 0x80 || c2&0xC0 != 0x80 {
+		return 0, 0
+	}
+	r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
+	if r < 0x3040 {
+		return 0, 0
+	}
+	return r, 3
+}
+
 // caseless reports whether r is in a range without case distinctions
 // (CJK, kana, Hangul syllables), where lower-casing can be skipped.
 func caseless(r rune) bool {
@@ -192,7 +210,7 @@ func tokenize(text string, dst []token, maxTokens int, simplify bool) []token {
 			if 'A' <= c && c <= 'Z' {
 				r += 'a' - 'A'
 			}
-		} else {
+		} else if r, size = cjkAt(text, i); size == 0 {
 			r, size = utf8.DecodeRuneInString(text[i:])
 			if !caseless(r) {
 				r = unicode.ToLower(r)

@@ -272,6 +272,8 @@ type scratch struct {
 	set  []uint64
 	keep []uint32
 	sum  []int32 // one window's row sum
+	// touched keeps what addRows32's early reads return.
+	touched byte
 }
 
 func (m *Model) getScratch() *scratch {
@@ -347,7 +349,7 @@ func (m *Model) logits(text string, out []float32) {
 		s.feats = tokenFeatures(s.toks, i, bits, s.feats)
 		counts[i+1] = counts[i] + int32(len(s.feats)-before)
 		if k := slot[i+1]; k >= 0 {
-			m.addRows(run, s.feats)
+			m.addRows(s, run, s.feats)
 			s.feats = s.feats[:0]
 			copy(sums[int(k)*d:], run)
 		}
@@ -376,18 +378,21 @@ func (m *Model) eachWindow(n int, f func(a, b int, bias float32)) {
 	}
 }
 
+// rowsAhead is how many rows ahead addRows32 starts reading a row.
+const rowsAhead = 12
+
 // rowsPerAdd bounds the rows one addRows32 call sums (its 16-bit lanes
 // hold 257).
 const rowsPerAdd = 256
 
 // addRows adds the int8 table rows of feats to acc (len = inner width),
 // with SWAR when the width is 32, in batches its 16-bit lanes can hold.
-func (m *Model) addRows(acc []int32, feats []uint32) {
+func (m *Model) addRows(s *scratch, acc []int32, feats []uint32) {
 	d := len(acc)
 	if d == 32 {
 		for len(feats) > 0 {
 			n := min(len(feats), rowsPerAdd)
-			m.addRows32((*[32]int32)(acc), feats[:n])
+			s.touched ^= m.addRows32((*[32]int32)(acc), feats[:n])
 			feats = feats[n:]
 		}
 		return
@@ -418,40 +423,46 @@ func slide(n, w, st int, bias float32, f func(a, b int, bias float32)) {
 // (a) and of their odd bytes moved down (o) go to 16-bit lanes, the even
 // bytes' sums are a - o<<8 (exact modulo 2^64, and each lane stays below
 // 2^16), and the bias is removed once at the end. A lane holds up to 257
-// rows of bytes below 256.
-func (m *Model) addRows32(acc *[32]int32, feats []uint32) {
+// rows of bytes below 256. It sums each half row in its own pass, so the
+// accumulators stay in registers; the second pass finds the rows in
+// cache. The first reads a byte of the row rowsAhead rows on, so that
+// row's cache miss is under way before it is summed (Go has no prefetch
+// instruction); it returns the XOR of those bytes, which the caller keeps
+// so the reads are not optimized away.
+func (m *Model) addRows32(acc *[32]int32, feats []uint32) byte {
 	const lane = 0x00FF00FF00FF00FF
-	var a0, a1, a2, a3, o0, o1, o2, o3 uint64
 	tab := m.tab
-	for _, f := range feats {
-		b := int(f) * 32
-		row := (*[32]byte)(tab[b : b+32])
-		x0 := binary.LittleEndian.Uint64(row[0:8])
-		x1 := binary.LittleEndian.Uint64(row[8:16])
-		x2 := binary.LittleEndian.Uint64(row[16:24])
-		x3 := binary.LittleEndian.Uint64(row[24:32])
-		a0 += x0
-		o0 += (x0 >> 8) & lane
-		a1 += x1
-		o1 += (x1 >> 8) & lane
-		a2 += x2
-		o2 += (x2 >> 8) & lane
-		a3 += x3
-		o3 += (x3 >> 8) & lane
-	}
 	bias := int32(tabBias * len(feats))
-	for w, p := range [4][2]uint64{{a0 - o0<<8, o0}, {a1 - o1<<8, o1}, {a2 - o2<<8, o2}, {a3 - o3<<8, o3}} {
-		a := (*[8]int32)(acc[w*8 : w*8+8])
-		ev, od := p[0], p[1]
-		a[0] += int32(ev&0xFFFF) - bias
-		a[1] += int32(od&0xFFFF) - bias
-		a[2] += int32((ev>>16)&0xFFFF) - bias
-		a[3] += int32((od>>16)&0xFFFF) - bias
-		a[4] += int32((ev>>32)&0xFFFF) - bias
-		a[5] += int32((od>>32)&0xFFFF) - bias
-		a[6] += int32(ev>>48) - bias
-		a[7] += int32(od>>48) - bias
+	var touch byte
+	for half := 0; half < 32; half += 16 {
+		var a0, a1, o0, o1 uint64
+		for k, f := range feats {
+			if half == 0 && k+rowsAhead < len(feats) {
+				touch ^= tab[int(feats[k+rowsAhead])*32]
+			}
+			b := int(f)*32 + half
+			row := tab[b : b+16 : b+16]
+			x0 := binary.LittleEndian.Uint64(row[0:8])
+			x1 := binary.LittleEndian.Uint64(row[8:16])
+			a0 += x0
+			o0 += (x0 >> 8) & lane
+			a1 += x1
+			o1 += (x1 >> 8) & lane
+		}
+		for w, p := range [2][2]uint64{{a0 - o0<<8, o0}, {a1 - o1<<8, o1}} {
+			a := (*[8]int32)(acc[half+w*8 : half+w*8+8])
+			ev, od := p[0], p[1]
+			a[0] += int32(ev&0xFFFF) - bias
+			a[1] += int32(od&0xFFFF) - bias
+			a[2] += int32((ev>>16)&0xFFFF) - bias
+			a[3] += int32((od>>16)&0xFFFF) - bias
+			a[4] += int32((ev>>32)&0xFFFF) - bias
+			a[5] += int32((od>>32)&0xFFFF) - bias
+			a[6] += int32(ev>>48) - bias
+			a[7] += int32(od>>48) - bias
+		}
 	}
+	return touch
 }
 
 // window runs the network on tokens [a, b) and folds the logits, less

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 // tinyModel returns a small model with random weights.
@@ -282,5 +283,31 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 		if got != want {
 			t.Fatalf("feats %v: got %v, want %v", feats, got, want)
 		}
+	}
+}
+
+// TestCJKAtMatchesDecoder checks the tokenizer's fast path for CJK
+// characters against the general decoder on every three-byte sequence
+// with a lead byte of a three-byte character.
+func TestCJKAtMatchesDecoder(t *testing.T) {
+	hits := 0
+	for c0 := 0xE0; c0 <= 0xEF; c0++ {
+		for c1 := 0; c1 < 256; c1++ {
+			for c2 := 0; c2 < 256; c2++ {
+				s := string([]byte{byte(c0), byte(c1), byte(c2), 'x'})
+				r, size := cjkAt(s, 0)
+				if size == 0 {
+					continue
+				}
+				hits++
+				want, wsize := utf8.DecodeRuneInString(s)
+				if r != want || size != wsize || !caseless(r) {
+					t.Fatalf("% x: cjkAt %U/%d, decoder %U/%d", s[:3], r, size, want, wsize)
+				}
+			}
+		}
+	}
+	if hits != 0x9FFF-0x3040+1 {
+		t.Fatalf("cjkAt decoded %d characters, want %d", hits, 0x9FFF-0x3040+1)
 	}
 }
