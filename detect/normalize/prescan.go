@@ -249,9 +249,7 @@ func prescanWindow(s string, rot bool) scanFlags {
 				f |= fNonASCII
 				// Skip the rest of the run: to the checks here it is
 				// one separator.
-				for i+1 < n && s[i+1] >= 0x80 {
-					i++
-				}
+				i = skipHigh(s, i+1, n) - 1
 			case c == '%':
 				if i+2 < n && pclass[s[i+1]]&pHex != 0 && pclass[s[i+2]]&pHex != 0 {
 					f |= fPercent
@@ -369,9 +367,7 @@ func prescan(s string) scanFlags {
 		switch {
 		case c >= 0x80:
 			f |= fNonASCII | probeRot13(s[chunk:i])
-			for next < n && s[next] >= 0x80 {
-				next++
-			}
+			next = skipHigh(s, next, n)
 			chunk = next
 		case isChunkEnd(c) && c != '!':
 			f |= probeRot13(s[chunk:i])
@@ -404,6 +400,10 @@ func prescan(s string) scanFlags {
 			for k := next; k < we; k++ {
 				if isChunkEnd(s[k]) {
 					f |= probeRot13(s[chunk:k])
+					if s[k] >= 0x80 {
+						// each byte of the run ends an empty chunk
+						k = skipHigh(s, k, we) - 1
+					}
 					chunk = k + 1
 				}
 			}
