@@ -41,7 +41,9 @@ type folder struct {
 	// reshapeAll sets reshaped on every change that could set it, beside
 	// ASCII or not (tests compare the two).
 	reshapeAll bool
-	src        string // the text being folded
+	// slow turns off the copying of plain CJK runs (tests compare).
+	slow bool
+	src  string // the text being folded
 }
 
 // reshape sets reshaped when near is true or reshapeAll is set.
@@ -111,12 +113,13 @@ func (f *folder) fold(src string) (string, bool) {
 			i = j
 			continue
 		}
-		if c >= 0xE3 && c <= 0xE9 {
-			// A run of CJK unified ideographs (U+3400..U+9FFF): starters
+		if c >= 0xE2 && c <= 0xE9 && !f.slow {
+			// A run of CJK unified ideographs (U+3400..U+9FFF), CJK
+			// punctuation (U+3001..U+3029) and curly quotes: starters
 			// that NFKC, case and skeleton all leave alone, and that
 			// compose with nothing. Copy them without per-rune work.
 			j := i
-			for hanAt(src, j) {
+			for plainAt(src, j) {
 				j += 3
 			}
 			if j > i {
@@ -219,6 +222,26 @@ func hanAt(src string, j int) bool {
 		return false
 	}
 	return src[j] > 0xE3 || src[j+1] >= 0x90 // U+3400 is E3 90 80
+}
+
+// plainAt reports whether a three-byte character that folding keeps as
+// it is, whatever surrounds it, starts at src[j]: a Han ideograph (see
+// hanAt), CJK punctuation U+3001..U+3029 or a curly quote (U+2018,
+// U+2019, U+201C, U+201D).
+func plainAt(src string, j int) bool {
+	if hanAt(src, j) {
+		return true
+	}
+	if j+2 >= len(src) || src[j+1] != 0x80 {
+		return false
+	}
+	switch c2 := src[j+2]; src[j] {
+	case 0xE3:
+		return c2 >= 0x81 && c2 <= 0xA9
+	case 0xE2:
+		return c2 == 0x98 || c2 == 0x99 || c2 == 0x9C || c2 == 0x9D
+	}
+	return false
 }
 
 // begin starts copying: src[:p] is unchanged by folding.
