@@ -311,3 +311,32 @@ func TestCJKAtMatchesDecoder(t *testing.T) {
 		t.Fatalf("cjkAt decoded %d characters, want %d", hits, 0x9FFF-0x3040+1)
 	}
 }
+
+// BenchmarkAddRows32 sums 45,056 random rows of a full-size table (2^18
+// rows of 32 bytes, 8 MiB) in the stretches of 64 rows a long text's
+// local windows give, spread over the whole table or confined to its
+// first 256 KiB (always in cache): the difference is the wait on memory.
+func BenchmarkAddRows32(b *testing.B) {
+	m := randomModel(b, Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Heads: []string{UnsafeHead, "hate"}}, 1, nil, nil)
+	for _, bc := range []struct {
+		name string
+		mask uint32
+	}{{"table", 1<<18 - 1}, {"cache", 1<<13 - 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			feats := make([]uint32, 45056)
+			for i := range feats {
+				feats[i] = r.Uint32() & bc.mask
+			}
+			var acc [32]int32
+			var touched byte
+			for b.Loop() {
+				for i := 0; i < len(feats); i += 64 {
+					touched ^= m.addRows32(&acc, feats[i:i+64])
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(feats)), "ns/row")
+			_ = touched
+		})
+	}
+}
