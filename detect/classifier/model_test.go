@@ -284,6 +284,19 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 			t.Fatalf("feats %v: got %v, want %v", feats, got, want)
 		}
 	}
+	// addRows splits a long list into calls whose lanes cannot overflow:
+	// a thousand rows of the largest value.
+	feats := make([]uint32, 1000)
+	for i := range feats {
+		feats[i] = 1
+	}
+	got := make([]int32, 32)
+	m.addRows(&scratch{}, got, feats)
+	for j, v := range got {
+		if v != 1000*127 {
+			t.Fatalf("lane %d of 1,000 rows of 127: %d", j, v)
+		}
+	}
 }
 
 // TestCJKAtMatchesDecoder checks the tokenizer's fast path for CJK

@@ -144,10 +144,14 @@ func TestWindowsMatchBruteForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []*Model{base, local, wideModel(t)} {
+	// long windows: a window's features (up to four a token) pass the
+	// rowsPerAdd rows one SWAR call sums
+	long := randomModel(t, Config{Bits: 10, Dim: 8, Hidden: 32, Window: 120, Stride: 50,
+		Heads: []string{UnsafeHead, "hate", "prompt_injection"}}, 16, nil, nil)
+	for _, m := range []*Model{base, local, wideModel(t), long} {
 		for trial := 0; trial < 300; trial++ {
 			var b strings.Builder
-			for range r.IntN(90) {
+			for range r.IntN(90 + 60*(m.cfg.Window/100)) {
 				b.WriteString(words[r.IntN(len(words))])
 				b.WriteByte(' ')
 			}
