@@ -226,10 +226,10 @@ func Quantize(w *Weights) (*Model, error) {
 	return m, nil
 }
 
-// tabBias is added to each int8 table value in memory, making it a byte
-// SWAR sums need no sign handling for (see addRows32). A byte's bias is
-// its top bit flipped, so the file's int8 values and the table convert
-// both ways with flipBias.
+// tabBias is added to each int8 table value in memory, making it an
+// unsigned byte that SWAR sums add without sign handling (see addRows32).
+// Adding it flips a byte's top bit, so the file's int8 values and the
+// table convert both ways with flipBias.
 const tabBias = 0x80
 
 // flipBias returns a copy of b with every byte's top bit flipped: int8
