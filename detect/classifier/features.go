@@ -56,6 +56,9 @@ func isCJK(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
 }
 
+// cjkToken is the token of the CJK character r.
+func cjkToken(r rune) token { return token{h: mix(uint64(r) ^ 0x5bd1e995), kind: kindCJK} }
+
 // cjkAt decodes the three-byte character at text[i] when it is in the
 // caseless CJK range U+3040..U+9FFF (kana and Han, most of Chinese text),
 // without the general decoder; size 0 means it is not.
@@ -139,6 +142,12 @@ func leetLetter(c rune) rune {
 // read as their simplified forms (normalize.Simplified), so 強暴 and 强暴
 // are the same tokens.
 func tokenize(text string, dst []token, maxTokens int, simplify bool) []token {
+	return tokenizeRuns(text, dst, maxTokens, simplify, true)
+}
+
+// tokenizeRuns is tokenize, with runs of CJK characters read by their own
+// loop when runs is set (tests compare both ways).
+func tokenizeRuns(text string, dst []token, maxTokens int, simplify, runs bool) []token {
 	var h, hl, stem, steml uint64
 	var first rune
 	n := 0 // runes in the current word
@@ -203,6 +212,27 @@ func tokenize(text string, dst []token, maxTokens int, simplify bool) []token {
 			}
 			continue
 		}
+		if c >= 0xE3 && runs {
+			if r, size := cjkAt(text, i); size != 0 && isCJK(r) {
+				// A run of CJK characters, a token each: the run's
+				// loop, not the general one below.
+				flush()
+				for {
+					if simplify {
+						r = normalize.Simplified(r)
+					}
+					dst = append(dst, cjkToken(r))
+					i += 3
+					if maxTokens > 0 && len(dst) >= maxTokens {
+						return dst
+					}
+					if r, size = cjkAt(text, i); size == 0 || !isCJK(r) {
+						break
+					}
+				}
+				continue
+			}
+		}
 		var r rune
 		size := 1
 		if c < utf8.RuneSelf {
@@ -246,7 +276,7 @@ func tokenize(text string, dst []token, maxTokens int, simplify bool) []token {
 			if simplify {
 				r = normalize.Simplified(r)
 			}
-			dst = append(dst, token{h: mix(uint64(r) ^ 0x5bd1e995), kind: kindCJK})
+			dst = append(dst, cjkToken(r))
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
 			if !inWord {
 				start()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"unicode"
@@ -351,5 +353,33 @@ func BenchmarkAddRows32(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(feats)), "ns/row")
 			_ = touched
 		})
+	}
+}
+
+// TestCJKRunsTokenizeAsRunes checks the tokenizer's loop over runs of CJK
+// characters against reading them one rune at a time, on random
+// mixtures of Han (simplified and traditional), kana, Hangul, CJK
+// symbols, Latin words, digits, punctuation and invalid bytes, with and
+// without a token limit.
+func TestCJKRunsTokenizeAsRunes(t *testing.T) {
+	pieces := []string{"中", "國", "语", "か", "カ", "ー", "한", "〆", "々", "。", "、", "㐀", "䷀", "ㄅ", "word", "m4k3", "1", "'", "?", "？", " ", "\xe4\xb8", "é", "Ω"}
+	r := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 20000; trial++ {
+		var b strings.Builder
+		for n := r.IntN(20); n >= 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		text := b.String()
+		limit := 0
+		if trial%3 == 0 {
+			limit = 1 + r.IntN(10)
+		}
+		for _, simplify := range []bool{false, true} {
+			got := tokenizeRuns(text, nil, limit, simplify, true)
+			want := tokenizeRuns(text, nil, limit, simplify, false)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%q (limit %d, simplify %v):\n got %v\nwant %v", text, limit, simplify, got, want)
+			}
+		}
 	}
 }
