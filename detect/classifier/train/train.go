@@ -251,9 +251,15 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 	go_ := make([]float32, nh)
 	var kept []uint32
 	start := time.Now()
+	// worstDead is the largest share of an epoch's examples that reached
+	// no hidden unit (every ReLU at zero, so that nothing but the output
+	// biases learns from them), and worstEpoch that epoch.
+	var worstDead float64
+	worstEpoch := 0
 	for ep := 0; ep < opt.Epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var loss float64
+		dead := 0
 		for n, idx := range order {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -300,6 +306,9 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 						acc = 0
 					}
 					z[k] = acc
+				}
+				if allZero(z) {
+					dead++
 				}
 				in = z
 			}
@@ -368,11 +377,42 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 				}
 			}
 		}
+		meanLoss := loss / float64(len(samples))
+		deadShare := float64(dead) / float64(len(samples))
+		if deadShare > worstDead {
+			worstDead, worstEpoch = deadShare, ep+1
+		}
 		if opt.Log != nil {
-			fmt.Fprintf(opt.Log, "epoch %d/%d: mean loss %.4f (%s)\n", ep+1, opt.Epochs, loss/float64(len(samples)), time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(opt.Log, "epoch %d/%d: mean loss %.4f, %.1f%% of examples reach no hidden unit (%s)\n",
+				ep+1, opt.Epochs, meanLoss, 100*deadShare, time.Since(start).Round(time.Millisecond))
+		}
+		if math.IsNaN(meanLoss) || math.IsInf(meanLoss, 0) {
+			return nil, fmt.Errorf("train: diverged in epoch %d (mean loss %v); train with a lower --lr", ep+1, meanLoss)
 		}
 	}
+	if worstDead >= maxDeadShare {
+		return nil, fmt.Errorf("train: the hidden layer died: in epoch %d, %.0f%% of examples reached no hidden unit, "+
+			"so the model barely learned from them; train with another --seed or a lower --lr", worstEpoch, 100*worstDead)
+	}
 	return w, nil
+}
+
+// maxDeadShare is the share of an epoch's examples reaching no hidden
+// unit at which Fit gives up. Healthy runs stay near zero in every epoch;
+// a run whose ReLUs all died early (seen once, with --seed 2 on slightly
+// different data: 98% in the first epoch, 99.9% in the second) learned
+// almost nothing for four epochs and scored far worse (dev F1 0.82,
+// prompt-injection F1 0).
+const maxDeadShare = 0.5
+
+// allZero reports whether every value of z is zero.
+func allZero(z []float32) bool {
+	for _, v := range z {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Train fits weights on train, quantizes them, calibrates every head on

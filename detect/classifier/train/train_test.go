@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/detect/classifier"
@@ -206,5 +207,25 @@ func TestCountPublicSlice(t *testing.T) {
 	r.WriteMarkdown(&md)
 	if !bytes.Contains(md.Bytes(), []byte("| public sources only (not own/) | 2 | 1 |")) {
 		t.Fatalf("markdown lacks the public slice:\n%s", md.String())
+	}
+}
+
+// TestFitReportsFailedRuns checks that Fit refuses to return weights from
+// a run whose hidden layer died or whose loss diverged, rather than
+// leaving the report to show it.
+func TestFitReportsFailedRuns(t *testing.T) {
+	for _, tc := range []struct {
+		lr   float64
+		want string
+	}{
+		{2, "hidden layer died"}, // a step this large zeroes every ReLU
+		{50, "diverged"},
+	} {
+		opt := tinyOptions()
+		opt.Epochs, opt.LR = 10, tc.lr
+		_, err := Fit(context.Background(), fixture(), opt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("learning rate %v: got %v, want an error saying %q", tc.lr, err, tc.want)
+		}
 	}
 }
