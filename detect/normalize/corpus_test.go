@@ -2,10 +2,13 @@ package normalize_test
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/detect/normalize"
@@ -92,18 +95,85 @@ func TestShortcutsHideNoViews(t *testing.T) {
 				t.Fatalf("%s: %v", path, err)
 			}
 			texts++
-			got := normalize.Views(row.Text, opt)
-			want := normalize.ViewsWithoutPrescan(row.Text, opt)
-			if len(got) != len(want) {
-				t.Fatalf("%s: views %q, without shortcuts %q", path, names(got), names(want))
-			}
-			for i := range got {
-				if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
-					t.Fatalf("%s: view %d differs: %q vs %q", path, i, got[i].Name, want[i].Name)
-				}
+			if err := sameViews(normalize.Views(row.Text, opt), normalize.ViewsWithoutPrescan(row.Text, opt)); err != nil {
+				t.Fatalf("%s: %q: %v", path, row.Text, err)
 			}
 		}
 		f.Close()
 	}
 	t.Logf("%d texts", texts)
+}
+
+// TestShortcutsHideNoViewsOnDatasets is TestShortcutsHideNoViews over every
+// text field of the JSONL and CSV files under ../shared/datasets (up to
+// 20,000 rows a file; about 1.5 million texts):
+//
+//	WARDEN_EVAL=1 go test ./detect/normalize -run ShortcutsHideNoViewsOnDatasets -v
+func TestShortcutsHideNoViewsOnDatasets(t *testing.T) {
+	if os.Getenv("WARDEN_EVAL") != "1" {
+		t.Skip("set WARDEN_EVAL=1 to check the shortcuts on ../shared/datasets")
+	}
+	dir := os.Getenv("WARDEN_DATASETS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "datasets")
+	}
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && (strings.HasSuffix(p, ".jsonl") || strings.HasSuffix(p, ".csv")) {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Skipf("datasets not found under %s: %v", dir, err)
+	}
+	opt := normalize.Options{}
+	texts, failed := 0, 0
+	check := func(path, s string) {
+		if len(s) < 8 {
+			return
+		}
+		texts++
+		if err := sameViews(normalize.Views(s, opt), normalize.ViewsWithoutPrescan(s, opt)); err != nil {
+			if failed++; failed <= 10 {
+				t.Errorf("%s: %q: %v", path, s[:min(len(s), 200)], err)
+			}
+		}
+	}
+	const maxRows = 20000
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(path, ".jsonl") {
+			sc := bufio.NewScanner(f)
+			sc.Buffer(nil, 1<<24)
+			for n := 0; n < maxRows && sc.Scan(); n++ {
+				var row map[string]any
+				if json.Unmarshal(sc.Bytes(), &row) != nil {
+					continue
+				}
+				for _, v := range row {
+					if s, ok := v.(string); ok {
+						check(path, s)
+					}
+				}
+			}
+		} else {
+			r := csv.NewReader(f)
+			r.FieldsPerRecord, r.LazyQuotes = -1, true
+			for n := 0; n < maxRows; n++ {
+				rec, err := r.Read()
+				if err != nil {
+					break
+				}
+				for _, s := range rec {
+					check(path, s)
+				}
+			}
+		}
+		f.Close()
+	}
+	t.Logf("%d files, %d texts, %d with a hidden view", len(files), texts, failed)
 }

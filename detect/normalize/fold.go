@@ -31,7 +31,8 @@ type folder struct {
 	building   bool // out holds the folded prefix
 	prevLetter bool // the last folded character is an ASCII letter
 	// reshaped is set when folding made an ASCII letter or digit out of
-	// something else, an ASCII separator beside a letter or digit, or
+	// something else, an ASCII separator beside a letter or digit, a
+	// leetspeak symbol (@ $ !) beside a letter, digit or separator, or
 	// removed a character between two ASCII bytes: words that leetspeak,
 	// joined letters or a decoder could match may then exist only in the
 	// folded text. Other changes (Chinese punctuation, "…" between Han
@@ -57,6 +58,13 @@ func (f *folder) reshape(near bool) {
 // byte and src[next] is ASCII: removing what lies between joins them.
 func (f *folder) asciiAround(next int) bool {
 	return len(f.out) > 0 && f.out[len(f.out)-1] < utf8.RuneSelf && next < len(f.src) && f.src[next] < utf8.RuneSelf
+}
+
+// sepBeside reports whether the folded text so far ends in a separator of
+// spaced letters other than a space or tab, or src[next] is one.
+func (f *folder) sepBeside(next int) bool {
+	sep := func(c byte) bool { return c != ' ' && c != '\t' && isJoinSep(c) }
+	return len(f.out) > 0 && sep(f.out[len(f.out)-1]) || next < len(f.src) && sep(f.src[next])
 }
 
 // alnumBeside reports whether the folded text so far ends in an ASCII
@@ -427,8 +435,16 @@ func (f *folder) emitRune(r rune, o, oe int, fromOther bool) {
 	}
 	if r < utf8.RuneSelf {
 		c := byte(r)
-		if fromOther && (classes[c]&cAlnum != 0 || isJoinSep(c)) {
-			f.reshape(classes[c]&cAlnum != 0 || f.alnumBeside(oe))
+		switch {
+		case !fromOther:
+		case classes[c]&cAlnum != 0:
+			f.reshape(true)
+		case isJoinSep(c):
+			f.reshape(f.alnumBeside(oe))
+		case c == '@' || c == '$' || c == '!':
+			// leetspeak letters and units of spaced words ("！" between
+			// letters, or beside a separator such as a backslash)
+			f.reshape(f.alnumBeside(oe) || f.sepBeside(oe))
 		}
 		f.out = append(f.out, c)
 		f.prevLetter = isASCIILetter(c)

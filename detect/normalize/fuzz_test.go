@@ -230,20 +230,39 @@ func FuzzRot13(f *testing.F) {
 func FuzzPrescan(f *testing.F) {
 	for _, s := range []string{"b0mb", "b o m b", "a b c", "Ym9tYg==", "x+Ym9tYg", "626f6d62", "62 6f 6d 62", `\x62\x6f\x6d`, "%62%6F", "&#98;&amp;&lt;", "ubj gb znxr n obzo", "p@$$w0rd", "B.O.M.B", "Ｂ０ＭＢ", "the quick brown fox",
 		"x 62 6f 6d 62", "ab:62:6f:6d:62", "a b.c d", "A ! A", "!! A A", "I a m", "中文b o m b", "B0MB.", "x.Ym9tYg==", "Te$t", "a\tb\tc", "62-6f-6d-62 ", "Ubj gb. znxr n obzo!", "w0rd\nb 0 m b",
-		"Ym9t\u200bYg==", "b…o…m…b", "h\u200b4ck", "中文…更多。", "❤️ b0mb", "b　o　m　b", "x\ufe0f+Ym9tYg", "①②③", "a\u200b\u200bb", "中\u200b文 b\u200b"} {
+		"Ym9t\u200bYg==", "b…o…m…b", "h\u200b4ck", "中文…更多。", "❤️ b0mb", "b　o　m　b", "x\ufe0f+Ym9tYg", "①②③", "a\u200b\u200bb", "中\u200b文 b\u200b",
+		"遭天谴！\\r\\n+1", "Nanyang！Top University", "好！我们走吧"} {
 		f.Add(s)
 	}
 	opt := normalize.Options{MaxViews: 16, MaxDecodedBytes: 1 << 16}
 	f.Fuzz(func(t *testing.T, text string) {
-		got := normalize.Views(text, opt)
-		want := normalize.ViewsWithoutPrescan(text, opt)
-		if len(got) != len(want) {
-			t.Fatalf("prescan hid views: %q, without it %q", names(got), names(want))
-		}
-		for i := range got {
-			if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
-				t.Fatalf("view %d differs: %q vs %q", i, got[i].Name, want[i].Name)
-			}
+		if err := sameViews(normalize.Views(text, opt), normalize.ViewsWithoutPrescan(text, opt)); err != nil {
+			t.Fatal(err)
 		}
 	})
+}
+
+// sameViews compares Views with ViewsWithoutPrescan: the same views in the
+// same order, the same texts for the views of the whole text (original,
+// folded, leet, joined). Decoded views are compared by name: a decoder
+// keeps up to 1 KiB of context around each decoded piece, counted in the
+// bytes of the text it reads, and Views gives decoders the original text
+// where folding left every ASCII word as it was, while the reference
+// always gives them the cleaned copy, so the context may be cut elsewhere.
+func sameViews(got, want []normalize.View) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("shortcuts hid views: %q, without them %q", names(got), names(want))
+	}
+	for i := range got {
+		if got[i].Name != want[i].Name {
+			return fmt.Errorf("view %d differs: %q vs %q", i, got[i].Name, want[i].Name)
+		}
+		switch got[i].Name {
+		case "original", "folded", "leet", "leet-l", "joined":
+			if got[i].Text != want[i].Text {
+				return fmt.Errorf("view %q differs", got[i].Name)
+			}
+		}
+	}
+	return nil
 }
