@@ -72,3 +72,31 @@ func BenchmarkBaselineByteLoop1K(b *testing.B) {
 		b.Fatal(n)
 	}
 }
+
+// benchChanges measures View.Changes on the folded view of text, which
+// the lexicon and PII detectors call to read it only around its changes.
+func benchChanges(b *testing.B, text string) {
+	var folded *normalize.View
+	views := normalize.Views(text, normalize.Options{})
+	for i := range views {
+		if views[i].Name == "folded" {
+			folded = &views[i]
+		}
+	}
+	if folded == nil {
+		b.Fatal("no folded view")
+	}
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	var cs []normalize.Change
+	for b.Loop() {
+		cs, _ = folded.Changes(text, cs[:0])
+	}
+}
+
+// One full-width comma in English prose: every capital differs in case.
+func BenchmarkChangesEnglish64K(b *testing.B) {
+	benchChanges(b, "Ｆｏｏ，"+repeatTo(englishParagraph, 64<<10))
+}
+
+func BenchmarkChangesChinese64K(b *testing.B) { benchChanges(b, repeatTo(chineseParagraph, 64<<10)) }

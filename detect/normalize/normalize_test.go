@@ -58,7 +58,56 @@ func checkViews(t testing.TB, text string, views []normalize.View, opt normalize
 		if s < 0 || e > len(text) || s > e {
 			t.Fatalf("view %q maps to [%d,%d) outside [0,%d)", v.Name, s, e, len(text))
 		}
+		if err := checkChanges(text, v); err != nil {
+			t.Fatalf("view %q: %v", v.Name, err)
+		}
 	}
+}
+
+// checkChanges verifies v.Changes: replacing each change's original bytes
+// by its view bytes rebuilds the view from the original, up to ASCII case,
+// and outside the changes the view maps to the original byte for byte.
+func checkChanges(text string, v *normalize.View) error {
+	cs, ok := v.Changes(text, nil)
+	if !ok {
+		return nil
+	}
+	var b strings.Builder
+	vp, op := 0, 0
+	for i, c := range cs {
+		if c.Start < vp || c.End < c.Start || c.OrigStart < op || c.OrigEnd < c.OrigStart || c.End > len(v.Text) || c.OrigEnd > len(text) {
+			return fmt.Errorf("change %d %+v out of order or range (view at %d, original at %d)", i, c, vp, op)
+		}
+		if c.Start-vp != c.OrigStart-op {
+			return fmt.Errorf("copied stretch before change %d %+v: %d view bytes for %d original bytes", i, c, c.Start-vp, c.OrigStart-op)
+		}
+		for k := vp; k < c.Start; k++ {
+			if s, e := v.Original(k, k+1); s != op+k-vp || e != s+1 {
+				return fmt.Errorf("copied view byte %d maps to [%d,%d), not %d", k, s, e, op+k-vp)
+			}
+		}
+		b.WriteString(text[op:c.OrigStart])
+		b.WriteString(v.Text[c.Start:c.End])
+		vp, op = c.End, c.OrigEnd
+	}
+	if len(v.Text)-vp != len(text)-op {
+		return fmt.Errorf("copied tail: %d view bytes for %d original bytes", len(v.Text)-vp, len(text)-op)
+	}
+	b.WriteString(text[op:])
+	if asciiLower(b.String()) != asciiLower(v.Text) {
+		return fmt.Errorf("original with its %d changes applied is not the view", len(cs))
+	}
+	return nil
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func viewNamed(views []normalize.View, name string) *normalize.View {
