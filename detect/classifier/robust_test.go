@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -99,12 +98,9 @@ func scanScore(t *testing.T, p *detect.Pipeline, text string) float64 {
 // the dev split and scans them through the pipeline's normalized views:
 // the score must stay close to the plain text's and recall must hold.
 func TestObfuscationRobustness(t *testing.T) {
-	dir := os.Getenv("WARDEN_DATASETS")
-	if dir == "" {
-		dir = "../../../shared/datasets"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("datasets not found at %s (set WARDEN_DATASETS): %v", dir, err)
+	dir, err := data.Locate(2)
+	if err != nil {
+		t.Skip(err)
 	}
 	set, err := data.Load(context.Background(), data.Options{Dir: dir, NoOwn: true,
 		Sources: []string{"advbench", "dangerousqa", "forbidden_questions", "catqa", "multijail", "jailbreak_prompts"}})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
+	"github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/pii"
 )
 
@@ -26,12 +27,9 @@ func TestDatasetRates(t *testing.T) {
 	if os.Getenv("WARDEN_EVAL") != "1" {
 		t.Skip("set WARDEN_EVAL=1 to measure flag rates on ../shared/datasets")
 	}
-	dir := os.Getenv("WARDEN_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "datasets")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("datasets not found: %v", err)
+	dir, err := data.Locate(2)
+	if err != nil {
+		t.Skip(err)
 	}
 	p := detect.NewPipeline(newDetector(t))
 	sets := []struct {

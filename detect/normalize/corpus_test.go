@@ -111,12 +111,9 @@ func TestShortcutsHideNoViews(t *testing.T) {
 //
 // It needs ../shared/datasets (or WARDEN_DATASETS).
 func TestShortcutsHideNoViewsOnDatasets(t *testing.T) {
-	dir := os.Getenv("WARDEN_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", data.DefaultDir) // from the repository root
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("the public datasets are not at %s (set WARDEN_DATASETS)", dir)
+	dir, err := data.Locate(2)
+	if err != nil {
+		t.Skip(err)
 	}
 	set, err := data.Load(context.Background(), data.Options{Dir: dir, Cap: -1, NoOwn: true})
 	if err != nil {

@@ -359,3 +359,18 @@ func mergeLabels(a, b []hazard.Category) []hazard.Category {
 	}
 	return out
 }
+
+// Locate returns the datasets directory as seen from a package directory
+// up levels below the repository root: $WARDEN_DATASETS when set, else
+// DefaultDir. The error says where it looked when the directory is not
+// there; tests skip with it.
+func Locate(up int) (string, error) {
+	dir := os.Getenv("WARDEN_DATASETS")
+	if dir == "" {
+		dir = path.Join(strings.Repeat("../", up), DefaultDir)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return dir, fmt.Errorf("the public datasets are not at %s (set WARDEN_DATASETS)", dir)
+	}
+	return dir, nil
+}

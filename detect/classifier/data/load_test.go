@@ -9,12 +9,9 @@ import (
 
 func datasetsDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("WARDEN_DATASETS")
-	if dir == "" {
-		dir = "../../../../shared/datasets"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("datasets not found at %s (set WARDEN_DATASETS): %v", dir, err)
+	dir, err := Locate(3)
+	if err != nil {
+		t.Skip(err)
 	}
 	return dir
 }
