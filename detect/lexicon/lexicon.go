@@ -12,7 +12,9 @@
 // while matching). Every view of a detect.Document is scanned, so a term
 // hidden by look-alike letters, spacing or an encoding is still found once
 // package normalize has produced the view that undoes it; findings always
-// point at the ORIGINAL text.
+// point at the ORIGINAL text. A derived view is read only around where it
+// differs from the original, in regions wide enough to make the findings a
+// whole read would make (delta.go).
 //
 // The built-in lists live in lists/*.txt and are embedded in the binary;
 // WithExtraLists adds lists from files named in configuration. The list
@@ -111,6 +113,13 @@ type Detector struct {
 	bySet    [][]int32 // set -> rules triggered by a match of it
 	version  string
 	pool     sync.Pool
+	// nb and reach let Scan read derived views only around their
+	// changes (delta.go).
+	nb    *neighbours
+	reach int
+	// wholeViews reads every view whole (tests compare the two).
+	wholeViews bool
+	patterns   []string // by id, for tests
 }
 
 const (
@@ -140,6 +149,9 @@ type scratch struct {
 	hits   []hit
 	hitsB  []hit // matches of the automaton's second stream
 	counts []int
+	// changes and regions hold a view's changes and the regions to scan.
+	changes []normalize.Change
+	regions []region
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -312,6 +324,8 @@ func compile(srcs []source) (*Detector, error) {
 	for i, r := range d.rules {
 		d.bySet[r.a] = append(d.bySet[r.a], int32(i))
 	}
+	d.nb, d.reach = newNeighbours(cp.patterns), reachOf(cp.patterns, d.rules)
+	d.patterns = cp.patterns
 	d.pool.New = func() any { return &scratch{counts: make([]int, len(d.rules))} }
 	return d, nil
 }
@@ -456,7 +470,7 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
-		return d.scanText(sc, doc.Text, doc.Text, "original", nil, dst), nil
+		return d.scanText(sc, doc.Text, doc.Text, 0, 0, len(doc.Text), "original", nil, dst), nil
 	}
 	for i := range views {
 		if err := ctx.Err(); err != nil {
@@ -471,27 +485,50 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		if v.Identity() {
 			orig = nil
 		}
-		dst = d.scanText(sc, doc.Text, v.Text, v.Name, orig, dst)
-		// The Chinese lists are written in simplified characters: text in
-		// traditional script (Taiwan, Hong Kong, or an evasion) is also
-		// scanned read as simplified. The copy keeps every byte offset, so
-		// the view's own mapping to the original still holds.
-		if st, ok := normalize.SimplifiedText(v.Text); ok {
-			dst = d.scanText(sc, doc.Text, st, v.Name+">simplified", orig, dst)
+		if i > 0 && !d.wholeViews {
+			// A derived view is read only around its changes (delta.go).
+			if regs, whole := d.regions(sc, doc.Text, v); !whole {
+				for _, r := range regs {
+					dst = d.scanVariants(sc, doc.Text, v.Text[r.from:r.to], r.from, r.keepFrom-r.from, r.keepTo-r.from, v.Name, orig, dst)
+				}
+				continue
+			}
 		}
-		// The automaton ignores ASCII case only, and the lists are in
-		// lower case: text with capitals in other scripts ("Игнорируй")
-		// is also scanned lowered, in the same byte layout.
-		if lt, ok := normalize.LowerText(v.Text); ok {
-			dst = d.scanText(sc, doc.Text, lt, v.Name+">lower", orig, dst)
-		}
+		dst = d.scanVariants(sc, doc.Text, v.Text, 0, 0, len(v.Text), v.Name, orig, dst)
 	}
 	return dst, nil
 }
 
-// scanText scans one view. orig maps view offsets to the original text
-// (nil when the view is the original).
-func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+// scanVariants scans text, which is view[off:off+len(text)], and the
+// copies of it the lists need, keeping findings that meet text[keepFrom:keepTo].
+func (d *Detector) scanVariants(sc *scratch, original, text string, off, keepFrom, keepTo int, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	dst = d.scanText(sc, original, text, off, keepFrom, keepTo, view, orig, dst)
+	// The Chinese lists are written in simplified characters: text in
+	// traditional script (Taiwan, Hong Kong, or an evasion) is also
+	// scanned read as simplified. The copy keeps every byte offset, so
+	// the view's own mapping to the original still holds.
+	if st, ok := normalize.SimplifiedText(text); ok {
+		dst = d.scanText(sc, original, st, off, keepFrom, keepTo, view+">simplified", orig, dst)
+	}
+	// The automaton ignores ASCII case only, and the lists are in
+	// lower case: text with capitals in other scripts ("Игнорируй")
+	// is also scanned lowered, in the same byte layout.
+	if lt, ok := normalize.LowerText(text); ok {
+		dst = d.scanText(sc, original, lt, off, keepFrom, keepTo, view+">lower", orig, dst)
+	}
+	return dst
+}
+
+// scanText scans text, which is view[off:off+len(text)], keeping the
+// findings that meet text[keepFrom:keepTo]. orig maps view offsets to the
+// original text (nil when the view's offsets are the original's).
+func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, keepTo int, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	toOrig := func(s, e int) (int, int) {
+		if orig == nil {
+			return s + off, e + off
+		}
+		return orig(s+off, e+off)
+	}
 	glued := strings.Contains(view, "joined")
 	hits, hitsB := sc.hits[:0], sc.hitsB[:0]
 	// The automaton matches a long text as two streams split at k; keeping
@@ -510,7 +547,7 @@ func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(
 			if orig == nil || !glued {
 				return
 			}
-			os, oe := orig(s, e)
+			os, oe := toOrig(s, e)
 			if !bounded(original, os, oe, fl) {
 				return
 			}
@@ -557,13 +594,13 @@ func (d *Detector) scanText(sc *scratch, original, text, view string, orig func(
 			if !ok {
 				continue
 			}
+			if s >= keepTo || e <= keepFrom {
+				continue // made whole by the scan of another view or region
+			}
 			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r) {
 				continue
 			}
-			os, oe := s, e
-			if orig != nil {
-				os, oe = orig(s, e)
-			}
+			os, oe := toOrig(s, e)
 			sc.counts[ri]++
 			dst = append(dst, detect.Finding{
 				Category: r.category, Score: r.score, Span: detect.Span{Start: os, End: oe},
