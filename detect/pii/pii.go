@@ -16,12 +16,14 @@
 // The original text is scanned, and so are views that decode it (base64,
 // hex, percent-encoding ...) and the folded view (full-width digits), with
 // spans mapped back to the original; look-alike views made for words (leet,
-// joined letters, skeletons) are skipped.
+// joined letters, skeletons) are skipped. The token scanners read a derived
+// view only near where it differs from the original (scanDerived).
 package pii
 
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/warden-safety/warden/detect"
 	"github.com/warden-safety/warden/detect/normalize"
@@ -85,7 +87,9 @@ var kinds = map[string]kind{
 
 // Detector is the PII and secrets detector. It is stateless and safe for
 // concurrent use.
-type Detector struct{}
+type Detector struct {
+	wholeViews bool // read derived views whole (tests compare)
+}
 
 var _ detect.Detector = (*Detector)(nil)
 
@@ -118,10 +122,77 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		if err := ctx.Err(); err != nil {
 			return dst, err
 		}
-		dst = scanText(v.Text, v.Name, v.Original, dst)
+		if i == 0 || d.wholeViews {
+			dst = scanText(v.Text, v.Name, v.Original, dst)
+			continue
+		}
+		dst = scanDerived(doc.Text, v, dst)
 	}
 	return dst, nil
 }
+
+// A derived view is mostly a copy of the original: folding a long prompt
+// may change one full-width digit and lower its capitals. The token
+// scanners (numbers, IBANs, IPv4 addresses, keys: scanStarts) read a
+// derived view only from the barrier before each change to just past it.
+//
+// A barrier is a newline or a byte of a non-ASCII character: no token holds
+// one, so a scan that starts right after one visits the token starts a scan
+// of the whole text visits. A token that touches a change, or whose context
+// does (the two bytes before it, the byte after), starts after the barrier
+// before the change and at most one byte past it. Any other token stands on
+// bytes the original has at the mapped offsets, up to ASCII case, and the
+// original's scan found it; a token only a change of case makes is read
+// only beside another change, as Scan does not read a view that only
+// changes case. The other scanners (emails, IPv6, private keys) look for
+// one byte or string first and read the whole view.
+
+var changesPool = sync.Pool{New: func() any { return new([]normalize.Change) }}
+
+// scanDerived scans view v of original.
+func scanDerived(original string, v *normalize.View, dst []detect.Finding) []detect.Finding {
+	buf := changesPool.Get().(*[]normalize.Change)
+	defer changesPool.Put(buf)
+	changes, ok := v.Changes(original, (*buf)[:0])
+	*buf = changes
+	if !ok {
+		return scanText(v.Text, v.Name, v.Original, dst)
+	}
+	text := v.Text
+	var ranges [][2]int
+	covered := 0
+	for _, c := range changes {
+		from, to := max(c.Start-2, 0), min(c.End+1, len(text))
+		last := -1
+		if k := len(ranges); k > 0 {
+			last = ranges[k-1][1]
+		}
+		for from > last && from > 0 && !barrier(text[from-1]) {
+			from--
+		}
+		if last >= 0 && from <= last {
+			// No barrier since the last range: read on from there.
+			if to > last {
+				covered += to - last
+				ranges[len(ranges)-1][1] = to
+			}
+		} else {
+			covered += to - from
+			ranges = append(ranges, [2]int{from, to})
+		}
+		if covered > len(text)/2 {
+			return scanText(text, v.Name, v.Original, dst)
+		}
+	}
+	if ranges == nil {
+		ranges = [][2]int{} // no token to read again
+	}
+	return scanRanges(text, v.Name, v.Original, ranges, dst)
+}
+
+// barrier reports whether no token holds c: a newline or a byte of a
+// non-ASCII character.
+func barrier(c byte) bool { return c == '\n' || c >= 0x80 }
 
 // skipView reports views that rewrite words rather than decode data: in
 // them digits and symbols no longer mean what they meant.
@@ -143,6 +214,12 @@ func Find(text string) []detect.Finding {
 }
 
 func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	return scanRanges(text, view, orig, nil, dst)
+}
+
+// scanRanges is scanText with the token scanners started only in ranges
+// of text, or everywhere when ranges is nil.
+func scanRanges(text, view string, orig func(int, int) (int, int), ranges [][2]int, dst []detect.Finding) []detect.Finding {
 	start := len(dst)
 	emit := func(typ string, s, e int) {
 		if len(dst)-start >= maxFindings {
@@ -156,7 +233,12 @@ func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Fi
 		})
 	}
 	scanEmails(text, emit)
-	scanStarts(text, emit)
+	if ranges == nil {
+		scanStarts(text, 0, len(text), emit)
+	}
+	for _, r := range ranges {
+		scanStarts(text, r[0], r[1], emit)
+	}
 	scanIPv6(text, emit)
 	scanPrivateKeys(text, emit)
 	return dst
@@ -164,9 +246,10 @@ func scanText(text, view string, orig func(int, int) (int, int), dst []detect.Fi
 
 // scanStarts visits the start of every token once and lets each scanner
 // that can begin with its first byte read from there: numbers (cards,
-// phones, IDs), IPv4 addresses, IBANs and prefixed credentials.
-func scanStarts(text string, emit func(string, int, int)) {
-	for i := 0; i < len(text); {
+// phones, IDs), IPv4 addresses, IBANs and prefixed credentials. It visits
+// the starts in text[from:to]; a token may run past to.
+func scanStarts(text string, from, to int, emit func(string, int, int)) {
+	for i := from; i < to; {
 		c := text[i]
 		if !startByte[c] {
 			i++
