@@ -384,41 +384,94 @@ const sampleLen = 128
 func decodeBase64Candidates(d *decoding, src string, regions []region) bool {
 	found := false
 	for _, rg := range regions {
-		i := rg.start
-		for i < rg.end {
-			if classes[src[i]]&(cB64Std|cB64URL) == 0 {
-				i++
-				continue
-			}
-			s := i
-			for i < rg.end && classes[src[i]]&(cB64Std|cB64URL) != 0 {
-				i++
-			}
-			e := i
-			for i < rg.end && i-e < 2 && src[i] == '=' {
-				i++
-			}
-			if i < rg.end && src[i] == '=' {
-				// More padding than base64 allows.
-				continue
-			}
-			tokEnd := i
-			if tokEnd-s < 8 || e-s < 6 || !base64Mixed(src[s:e]) {
-				continue
-			}
-			if e-s < 16 && hyphenatedWord(src[s:e]) {
-				continue // "Quick-Curl", "snake_case_name"
-			}
-			if d.tryBase64(src, s, tokEnd) {
+		base64Tokens(src, rg, func(s, e int) {
+			if d.tryBase64(src, s, e) {
 				found = true
 			}
-		}
+		})
 	}
 	if found {
 		d.finish(src)
 	}
 	return found
 }
+
+// base64Tokens calls fn with the bounds of each candidate token in
+// src[rg.start:rg.end], in order: a maximal run of base64 bytes with up to
+// two '=' of padding, at least 8 bytes long, holding the mixture
+// base64Mixed wants and not a short hyphenated word. Only a run holding a
+// digit, a capital, '+' or '/' can have the mixture, so the search jumps
+// from one such byte to the next, eight bytes at a time through prose.
+func base64Tokens(src string, rg region, fn func(s, e int)) {
+	i := rg.start
+	for {
+		p := nextMixByte(src, i, rg.end)
+		if p >= rg.end {
+			return
+		}
+		s := p
+		for s > i && classes[src[s-1]]&(cB64Std|cB64URL) != 0 {
+			s--
+		}
+		i = p
+		for i < rg.end && classes[src[i]]&(cB64Std|cB64URL) != 0 {
+			i++
+		}
+		e := i
+		for i < rg.end && i-e < 2 && src[i] == '=' {
+			i++
+		}
+		if i < rg.end && src[i] == '=' {
+			continue // more padding than base64 allows
+		}
+		if i-s < 8 || e-s < 6 || !base64Mixed(src[s:e]) {
+			continue
+		}
+		if e-s < 16 && hyphenatedWord(src[s:e]) {
+			continue // "Quick-Curl", "snake_case_name"
+		}
+		fn(s, i)
+	}
+}
+
+// nextMixByte returns the index of the first digit, capital, '+' or '/' in
+// src[i:end], or end.
+func nextMixByte(src string, i, end int) int {
+	const ones = 0x0101010101010101
+	for ; i+8 <= end; i += 8 {
+		x := load64(src, i)
+		// Bytes in '0'..'9' or 'A'..'Z' (ASCII only: x&^highs drops the
+		// top bit, ^x rules out bytes that had it), or equal to '+' or
+		// '/'; a few false hits are checked byte by byte below.
+		low := x &^ highs
+		m := ((ones*(127+'9'+1) - low) & ^x & (low + ones*(127-('0'-1)))) |
+			((ones*(127+'Z'+1) - low) & ^x & (low + ones*(127-('A'-1))))
+		y, z := x^(ones*'+'), x^(ones*'/')
+		m |= (y - ones) &^ y
+		m |= (z - ones) &^ z
+		if m&highs == 0 {
+			continue
+		}
+		for k := i; k < i+8; k++ {
+			if mixByte[src[k]] {
+				return k
+			}
+		}
+	}
+	for ; i < end; i++ {
+		if mixByte[src[i]] {
+			return i
+		}
+	}
+	return end
+}
+
+var mixByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = classes[c]&(cDigit|cUpper) != 0 || c == '+' || c == '/'
+	}
+	return
+}()
 
 // base64Mixed reports whether the base64 token tok mixes what base64
 // mixes and words do not: a digit, an upper-case letter after the first

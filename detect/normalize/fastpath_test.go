@@ -39,3 +39,70 @@ func TestPlainRunsFoldAsRunes(t *testing.T) {
 		}
 	}
 }
+
+// base64TokensByteByByte is base64Tokens as it was before it jumped from
+// one mixed byte to the next: every run of base64 bytes read in turn.
+func base64TokensByteByByte(src string, rg region, fn func(s, e int)) {
+	i := rg.start
+	for i < rg.end {
+		if classes[src[i]]&(cB64Std|cB64URL) == 0 {
+			i++
+			continue
+		}
+		s := i
+		for i < rg.end && classes[src[i]]&(cB64Std|cB64URL) != 0 {
+			i++
+		}
+		e := i
+		for i < rg.end && i-e < 2 && src[i] == '=' {
+			i++
+		}
+		if i < rg.end && src[i] == '=' {
+			continue
+		}
+		if i-s < 8 || e-s < 6 || !base64Mixed(src[s:e]) {
+			continue
+		}
+		if e-s < 16 && hyphenatedWord(src[s:e]) {
+			continue
+		}
+		fn(s, i)
+	}
+}
+
+// checkBase64Tokens compares base64Tokens with the byte-by-byte search on
+// text, whole and in a region that cuts it.
+func checkBase64Tokens(t *testing.T, text string) {
+	t.Helper()
+	for _, rg := range []region{{0, len(text)}, {len(text) / 3, len(text) - len(text)/5}} {
+		var got, want [][2]int
+		base64Tokens(text, rg, func(s, e int) { got = append(got, [2]int{s, e}) })
+		base64TokensByteByByte(text, rg, func(s, e int) { want = append(want, [2]int{s, e}) })
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("base64 tokens of %q in %v: got %v, want %v", text, rg, got, want)
+		}
+	}
+}
+
+// TestBase64TokensMatchByteByByte checks the jumping search on random
+// mixtures of base64, padding, words, digits, symbols and other scripts.
+func TestBase64TokensMatchByteByByte(t *testing.T) {
+	parts := []string{"aGVsbG8gd29ybGQ=", "Zm9v", "==", "=", "===", "the", "Quick-Curl", "snake_case_name", "A", "z", "9", "+", "/", "-", "_",
+		" ", "\n", ".", ",", "+/+/", "QUJD", "ü", "好", "abcdefgh", "ABCDEFGH", "abc1defg", "xY", "@", "\x80", "\xff"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		var b strings.Builder
+		for k := r.IntN(40); k >= 0; k-- {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		checkBase64Tokens(t, b.String())
+	}
+}
+
+// FuzzBase64Tokens compares the two searches on arbitrary text.
+func FuzzBase64Tokens(f *testing.F) {
+	for _, s := range []string{"", "aGVsbG8gd29ybGQ=", "The Quick-Curl 0123456789 ab+/cd==", "x===y", "中文aGVsbG8gd29ybGQ=中文"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkBase64Tokens)
+}
