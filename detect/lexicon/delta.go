@@ -141,31 +141,51 @@ func (d *Detector) regions(sc *scratch, original string, v *normalize.View) (reg
 	if !ok {
 		return nil, true
 	}
-	text := v.Text
-	regs = sc.regions[:0]
-	defer func() { sc.regions = regs[:0] }()
-	covered := 0
+	return d.around(&sc.regions, v.Text, changes, func(c normalize.Change) bool { return d.inert(original, v.Text, c) })
+}
+
+// around returns the regions of text to scan around changes, skipping the
+// inert ones, or whole when they would cover most of it. It appends to
+// *buf, which keeps the memory for the next call.
+func (d *Detector) around(buf *[]region, text string, changes []normalize.Change, inert func(normalize.Change) bool) (regs []region, whole bool) {
+	regs = (*buf)[:0]
+	defer func() { *buf = regs[:0] }()
+	// The kept stretch being built runs from kf to reach symbols past
+	// end. A change that starts within reach bytes of end joins it
+	// without walking the text (a symbol is at least a byte), so dense
+	// changes cost one walk per stretch, not one each.
+	covered, kf, end, open := 0, 0, 0, false
+	closeStretch := func(kt int) bool {
+		r := region{from: back(text, kf, d.reach), to: forward(text, kt, d.reach), keepFrom: kf, keepTo: kt}
+		covered += r.to - r.from
+		regs = append(regs, r)
+		return covered > len(text)/2
+	}
 	for _, c := range changes {
-		if d.inert(original, text, c) {
+		if inert != nil && inert(c) {
 			continue
 		}
-		kf, kt := back(text, c.Start, d.reach), forward(text, c.End, d.reach)
-		if k := len(regs); k > 0 && kf <= regs[k-1].keepTo {
-			// Overlaps the last kept stretch: extend it.
-			r := &regs[k-1]
-			if kt > r.keepTo {
-				covered -= r.to - r.from
-				r.keepTo, r.to = kt, forward(text, kt, d.reach)
-				covered += r.to - r.from
+		if open && c.Start-end <= d.reach {
+			end = max(end, c.End)
+			if covered+end-kf > len(text)/2 {
+				return nil, true
 			}
-		} else {
-			r := region{from: back(text, kf, d.reach), to: forward(text, kt, d.reach), keepFrom: kf, keepTo: kt}
-			covered += r.to - r.from
-			regs = append(regs, r)
+			continue
 		}
-		if covered > len(text)/2 {
-			return nil, true
+		if open {
+			kt := forward(text, end, d.reach)
+			if back(text, c.Start, d.reach) <= kt {
+				end = max(end, c.End)
+				continue
+			}
+			if closeStretch(kt) {
+				return nil, true
+			}
 		}
+		kf, end, open = back(text, c.Start, d.reach), c.End, true
+	}
+	if open && closeStretch(forward(text, end, d.reach)) {
+		return nil, true
 	}
 	return regs, false
 }
