@@ -216,16 +216,55 @@ func markClass(s string) (sentenceEnd, ok bool) {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		switch {
-		case r == '.' || r == '!' || r == '?' || r == ';' || r == '。' || r == '！' || r == '？' || r == '；':
+		switch runeMark(r) {
+		case notMark:
+			return false, false
+		case endMark:
 			sentenceEnd = true
-		case r == '\'' || r == utf8.RuneError || r < utf8.RuneSelf && isSpaceByte(byte(r)):
-			return false, false
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || cjk(r):
-			return false, false
 		}
 	}
 	return sentenceEnd, true
+}
+
+const (
+	notMark = iota
+	mark
+	endMark // a mark that ends a sentence for within
+)
+
+// runeMark classifies r for markClass, from tables for the blocks folding
+// changes most (ASCII, CJK punctuation, full-width forms).
+func runeMark(r rune) uint8 {
+	switch {
+	case r < 0x80:
+		return markTables[0][r]
+	case r >= 0x3000 && r < 0x3080:
+		return markTables[1][r-0x3000]
+	case r >= 0xFF00 && r < 0xFF80:
+		return markTables[2][r-0xFF00]
+	}
+	return runeMarkSlow(r)
+}
+
+var markTables = func() (t [3][128]uint8) {
+	for k, base := range []rune{0, 0x3000, 0xFF00} {
+		for i := range t[k] {
+			t[k][i] = runeMarkSlow(base + rune(i))
+		}
+	}
+	return
+}()
+
+func runeMarkSlow(r rune) uint8 {
+	switch {
+	case r == '.' || r == '!' || r == '?' || r == ';' || r == '。' || r == '！' || r == '？' || r == '；':
+		return endMark
+	case r == '\'' || r == utf8.RuneError || r < utf8.RuneSelf && isSpaceByte(byte(r)):
+		return notMark
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || cjk(r):
+		return notMark
+	}
+	return mark
 }
 
 // back returns the offset n symbols before i in text, on a rune boundary.

@@ -42,3 +42,17 @@ func TestBuiltinListsCoverCategories(t *testing.T) {
 		}
 	}
 }
+
+// TestRuneMarkTables checks the table lookups of runeMark against the
+// classification they cache, over the whole Basic Multilingual Plane and
+// the ends of the others.
+func TestRuneMarkTables(t *testing.T) {
+	for r := rune(0); r <= 0x10FFFF; r++ {
+		if r == 0x10000 {
+			r = 0x10FF00
+		}
+		if got, want := runeMark(r), runeMarkSlow(r); got != want {
+			t.Fatalf("runeMark(%U) = %d, want %d", r, got, want)
+		}
+	}
+}
