@@ -31,6 +31,12 @@ func LowerText(s string) (string, bool) {
 			i += 3
 			continue
 		}
+		if c == 0xEF && i+3 <= len(s) && !(s[i+1] == 0xBC && s[i+2] >= 0xA1 && s[i+2] <= 0xBA) {
+			// U+F000..U+FFFF (full-width punctuation, half-width forms):
+			// no case but the full-width capitals U+FF21..U+FF3A.
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == size {
 			if b == nil {

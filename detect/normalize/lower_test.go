@@ -3,6 +3,7 @@ package normalize
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -64,5 +65,25 @@ func BenchmarkLowerTextASCII64KiB(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		LowerText(s)
+	}
+}
+
+// TestLowerTextEveryRune checks LowerText's skips of CJK and full-width
+// blocks against the rule itself, rune by rune over the whole of Unicode:
+// each capital whose lower case has the same UTF-8 length is lowered.
+func TestLowerTextEveryRune(t *testing.T) {
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		in := "x" + string(r) + "y"
+		want := in
+		if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == utf8.RuneLen(r) {
+			want = "x" + string(l) + "y"
+		}
+		got, changed := LowerText(in)
+		if got != want || changed != (want != in) {
+			t.Fatalf("LowerText(%q) = %q, %v; want %q", in, got, changed, want)
+		}
 	}
 }
