@@ -54,7 +54,8 @@ const Name = "lexicon"
 // hostile text repeating a term cannot make the verdict grow without limit.
 const maxFindingsPerRule = 16
 
-// maxPooledHits bounds the match buffer kept for reuse between scans.
+// maxPooledHits bounds the match and change buffers kept for reuse
+// between scans.
 const maxPooledHits = 1 << 14
 
 // maxNeighbours bounds how many neighbouring matches a context rule looks at
@@ -462,6 +463,9 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		// Do not keep the buffers of one huge text alive in the pool.
 		if cap(sc.hits) > maxPooledHits {
 			sc.hits, sc.hitsB = nil, nil
+		}
+		if cap(sc.changes) > maxPooledHits {
+			sc.changes = nil
 		}
 		d.pool.Put(sc)
 	}()

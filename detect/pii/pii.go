@@ -152,7 +152,12 @@ var changesPool = sync.Pool{New: func() any { return new([]normalize.Change) }}
 // scanDerived scans view v of original.
 func scanDerived(original string, v *normalize.View, dst []detect.Finding) []detect.Finding {
 	buf := changesPool.Get().(*[]normalize.Change)
-	defer changesPool.Put(buf)
+	defer func() {
+		if cap(*buf) > 1<<14 {
+			*buf = nil // do not keep a huge text's changes alive
+		}
+		changesPool.Put(buf)
+	}()
 	changes, ok := v.Changes(original, (*buf)[:0])
 	*buf = changes
 	if !ok {
