@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/warden-safety/warden/detect"
+	classifierdata "github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/guardmodel"
 	"github.com/warden-safety/warden/eval"
 )
@@ -27,6 +28,7 @@ func init() {
 		name:  "eval",
 		usage: "measure detection on a labelled JSONL file (precision, recall, F1, FPR, AUPRC)",
 		help: `Usage: warden eval --data FILE.jsonl [flags]
+       warden eval --split dev|test [--datasets DIR] [flags]
 
 Scans every line of a labelled JSONL file with Warden's built-in detectors
 (in parallel) and reports how well they separate unsafe from safe text.
@@ -38,6 +40,12 @@ categories is optional and only allowed on unsafe lines; names may be
 Warden's categories, Llama Guard S-codes or OpenAI moderation categories.
 Other fields are ignored. A bad line stops the run with an error naming the
 line, unless --skip-bad is given, which counts and reports bad lines.
+
+--split dev (or test) evaluates the classifier's own dev or test split
+instead of a file: the datasets under --datasets read as warden train reads
+them (same sources, caps, de-duplication and split), so the default
+pipeline, or any of the flags below, can be measured on the rows the
+shipped model was calibrated or tested on.
 
 A text's unsafe score is the highest score over the content categories and
 prompt_injection (pii and secrets are data-leak categories and do not count).
@@ -66,6 +74,32 @@ Exit status: 0 done, 1 done but some examples failed to scan (they are left
 out of the metrics), 2 error.`,
 		run: runEval,
 	})
+}
+
+// splitExamples reads the dev or test split of the datasets in dir as
+// warden train does, as labelled examples.
+func splitExamples(dir, name string) ([]eval.Example, error) {
+	var sp classifierdata.Split
+	switch name {
+	case "dev":
+		sp = classifierdata.Dev
+	case "test":
+		sp = classifierdata.Test
+	default:
+		return nil, fmt.Errorf("--split %q: want dev or test (the train split is what the model learned)", name)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--datasets %s is not a directory", dir)
+	}
+	set, err := classifierdata.Load(context.Background(), classifierdata.Options{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	var out []eval.Example
+	for _, e := range set.Split(sp) {
+		out = append(out, eval.Example{Text: e.Text, Unsafe: e.Unsafe, Categories: e.Labels})
+	}
+	return out, nil
 }
 
 // evalOutput is the --json document.
@@ -97,6 +131,8 @@ func runEval(env *cliEnv, args []string) int {
 	c := commands["eval"]
 	fs := newFlagSet(env, c)
 	data := fs.String("data", "", "labelled JSONL `file` to evaluate (- for stdin)")
+	split := fs.String("split", "", "evaluate the classifier's `dev` or `test` split of the datasets instead of a file")
+	datasets := fs.String("datasets", classifierdata.DefaultDir, "datasets `directory` read by --split")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	threshold := fs.Float64("threshold", detect.DefaultThreshold, "operating point: a text is predicted unsafe when its score is at or above this")
 	nErrors := fs.Int("errors", 0, "print the `N` worst false positives and false negatives (with truncated text)")
@@ -114,8 +150,8 @@ func runEval(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "warden eval: "+format+"\n", a...)
 		return 2
 	}
-	if *data == "" {
-		return fail("--data is required")
+	if (*data == "") == (*split == "") {
+		return fail("give either --data or --split")
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected arguments %q", fs.Args())
@@ -127,18 +163,30 @@ func runEval(env *cliEnv, args []string) int {
 		return fail("--errors and --slowest must not be negative")
 	}
 
-	var in io.Reader = env.stdin
-	if *data != "-" {
-		f, err := os.Open(*data)
-		if err != nil {
+	var (
+		examples []eval.Example
+		bad      []eval.LineError
+	)
+	if *split != "" {
+		var err error
+		if examples, err = splitExamples(*datasets, *split); err != nil {
 			return fail("%v", err)
 		}
-		defer f.Close()
-		in = f
-	}
-	examples, bad, err := eval.ReadJSONL(in, *skipBad)
-	if err != nil {
-		return fail("%s: %v", *data, err)
+		*data = *split + " split of " + *datasets
+	} else {
+		var in io.Reader = env.stdin
+		if *data != "-" {
+			f, err := os.Open(*data)
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer f.Close()
+			in = f
+		}
+		var err error
+		if examples, bad, err = eval.ReadJSONL(in, *skipBad); err != nil {
+			return fail("%s: %v", *data, err)
+		}
 	}
 	if len(examples) == 0 {
 		return fail("%s: no examples", *data)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	classifierdata "github.com/warden-safety/warden/detect/classifier/data"
 )
 
 // runEvalCmd runs `warden eval args...` in-process.
@@ -198,5 +201,52 @@ func TestEvalGuardCascade(t *testing.T) {
 	bad := writeFile(t, "bad.json", `{"guard": {"name": "x", "kind": "llama_guard", "base_url": "http://127.0.0.1:1", "model": "m"}, "escalation": {"mode": "often"}}`)
 	if code, _, errs := runEvalCmd(t, "", nil, "--data", data, "--no-classifier", "--guard", bad); code != 2 || !strings.Contains(errs, `escalation.mode "often"`) {
 		t.Fatalf("bad guard file: %d %s", code, errs)
+	}
+}
+
+// TestEvalSplit evaluates the dev and test splits of a datasets directory
+// laid out like ../shared/datasets, read as warden train reads it.
+func TestEvalSplit(t *testing.T) {
+	dir := writeFixture(t)
+	counts := map[string]int{}
+	for _, split := range []string{"dev", "test"} {
+		code, out, errs := runEvalCmd(t, "", nil, "--split", split, "--datasets", dir, "--json", "--no-classifier", "--workers", "2")
+		if code != 0 {
+			t.Fatalf("--split %s: exit %d, stderr %s", split, code, errs)
+		}
+		var o struct {
+			Data   string
+			Report struct{ Examples, Positives, Negatives int }
+		}
+		if err := json.Unmarshal([]byte(out), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Data != split+" split of "+dir || o.Report.Examples == 0 || o.Report.Positives == 0 || o.Report.Negatives == 0 {
+			t.Fatalf("--split %s: %+v", split, o)
+		}
+		counts[split] = o.Report.Examples
+	}
+	// The same rows warden train holds out: the fixture's and the
+	// project's own examples.
+	set, err := classifierdata.Load(context.Background(), classifierdata.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, te := len(set.Split(classifierdata.Dev)), len(set.Split(classifierdata.Test)); counts["dev"] != d || counts["test"] != te {
+		t.Fatalf("split sizes %v, want dev %d and test %d", counts, d, te)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--split", "train", "--datasets", dir}, "want dev or test"},
+		{[]string{"--split", "dev", "--datasets", filepath.Join(dir, "missing")}, "not a directory"},
+		{[]string{"--split", "dev", "--data", "x.jsonl"}, "either --data or --split"},
+		{nil, "either --data or --split"},
+	} {
+		code, _, errs := runEvalCmd(t, "", nil, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("eval %v: exit %d, stderr %q, want 2 and %q", c.args, code, errs, c.want)
+		}
 	}
 }
