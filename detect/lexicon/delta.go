@@ -30,10 +30,9 @@ import (
 // (inert): a Chinese comma folded to an ASCII one between Han characters.
 // Both sides hold no letters, digits or CJK characters, end a sentence
 // alike for within, and no pattern can match across the view's bytes there
-// (checked against the bytes patterns hold beside each byte). What remains
-// is within's byte limit: a full-width mark folded to one byte shortens a
-// gap, so in rare cases a rule's words fit the limit in the view but not in
-// the original; the original's reading stands there.
+// (checked against the bytes patterns hold beside each byte), and a gap
+// over them measures the same (gapLength counts a full-width form as the
+// one byte it folds to, so "，" and "," both count one).
 
 // region is a stretch [from, to) of a view to scan, of which findings
 // meeting [keepFrom, keepTo) are kept.
@@ -112,8 +111,9 @@ func (nb *neighbours) clear(text string, i int) bool {
 
 // reachOf returns how far, in symbols, what a finding depends on can lie
 // from where its span starts or ends, plus its longest span, over all
-// rules: see the comment at the top.
-func reachOf(patterns []string, rules []rule) int {
+// rules, when gap bounds the bytes between two of its words (maxGapBytes,
+// or maxGapSpan in text with full-width forms): see the comment at the top.
+func reachOf(patterns []string, rules []rule, gapOf func(int) int) int {
 	maxPat := 0
 	for _, p := range patterns {
 		maxPat = max(maxPat, len(p))
@@ -121,10 +121,10 @@ func reachOf(patterns []string, rules []rule) int {
 	reach := 0
 	for i := range rules {
 		r := &rules[i]
-		gap := maxGapBytes(r.window)
+		gap := gapOf(r.window)
 		span := (len(r.next)+1)*maxPat + len(r.next)*gap
 		if r.neg >= 0 {
-			gap = max(gap, maxGapBytes(r.negWindow))
+			gap = max(gap, gapOf(r.negWindow))
 		}
 		// partner's and suppressed's look-around, and bounded's rune
 		reach = max(reach, span+gap+maxPat+8)
@@ -141,13 +141,17 @@ func (d *Detector) regions(sc *scratch, original string, v *normalize.View) (reg
 	if !ok {
 		return nil, true
 	}
-	return d.around(&sc.regions, v.Text, changes, func(c normalize.Change) bool { return d.inert(original, v.Text, c) })
+	reach := d.reach
+	if hasFullWidth(v.Text) {
+		reach = d.reachWide
+	}
+	return d.around(&sc.regions, v.Text, changes, reach, func(c normalize.Change) bool { return d.inert(original, v.Text, c) })
 }
 
 // around returns the regions of text to scan around changes, skipping the
 // inert ones, or whole when they would cover most of it. It appends to
 // *buf, which keeps the memory for the next call.
-func (d *Detector) around(buf *[]region, text string, changes []normalize.Change, inert func(normalize.Change) bool) (regs []region, whole bool) {
+func (d *Detector) around(buf *[]region, text string, changes []normalize.Change, reach int, inert func(normalize.Change) bool) (regs []region, whole bool) {
 	regs = (*buf)[:0]
 	defer func() { *buf = regs[:0] }()
 	// The kept stretch being built runs from kf to reach symbols past
@@ -156,7 +160,7 @@ func (d *Detector) around(buf *[]region, text string, changes []normalize.Change
 	// changes cost one walk per stretch, not one each.
 	covered, kf, end, open := 0, 0, 0, false
 	closeStretch := func(kt int) bool {
-		r := region{from: back(text, kf, d.reach), to: forward(text, kt, d.reach), keepFrom: kf, keepTo: kt}
+		r := region{from: back(text, kf, reach), to: forward(text, kt, reach), keepFrom: kf, keepTo: kt}
 		covered += r.to - r.from
 		regs = append(regs, r)
 		return covered > len(text)/2
@@ -165,7 +169,7 @@ func (d *Detector) around(buf *[]region, text string, changes []normalize.Change
 		if inert != nil && inert(c) {
 			continue
 		}
-		if open && c.Start-end <= d.reach {
+		if open && c.Start-end <= reach {
 			end = max(end, c.End)
 			if covered+end-kf > len(text)/2 {
 				return nil, true
@@ -173,8 +177,8 @@ func (d *Detector) around(buf *[]region, text string, changes []normalize.Change
 			continue
 		}
 		if open {
-			kt := forward(text, end, d.reach)
-			if back(text, c.Start, d.reach) <= kt {
+			kt := forward(text, end, reach)
+			if back(text, c.Start, reach) <= kt {
 				end = max(end, c.End)
 				continue
 			}
@@ -182,9 +186,9 @@ func (d *Detector) around(buf *[]region, text string, changes []normalize.Change
 				return nil, true
 			}
 		}
-		kf, end, open = back(text, c.Start, d.reach), c.End, true
+		kf, end, open = back(text, c.Start, reach), c.End, true
 	}
-	if open && closeStretch(forward(text, end, d.reach)) {
+	if open && closeStretch(forward(text, end, reach)) {
 		return nil, true
 	}
 	return regs, false
@@ -200,6 +204,9 @@ func (d *Detector) inert(original, text string, c normalize.Change) bool {
 	endB, okB := markClass(text[c.Start:c.End])
 	if !okA || !okB || endA != endB {
 		return false
+	}
+	if gapLength(original[c.OrigStart:c.OrigEnd]) != gapLength(text[c.Start:c.End]) {
+		return false // a gap over it would measure differently
 	}
 	for i := c.Start; i < c.End; i++ {
 		if !d.nb.clear(text, i) {

@@ -118,6 +118,8 @@ type Detector struct {
 	// changes (delta.go).
 	nb    *neighbours
 	reach int
+	// reachWide is reach in text with full-width forms.
+	reachWide int
 	// wholeViews reads every view whole (tests compare the two).
 	wholeViews bool
 	patterns   []string // by id, for tests
@@ -325,7 +327,9 @@ func compile(srcs []source) (*Detector, error) {
 	for i, r := range d.rules {
 		d.bySet[r.a] = append(d.bySet[r.a], int32(i))
 	}
-	d.nb, d.reach = newNeighbours(cp.patterns), reachOf(cp.patterns, d.rules)
+	d.nb = newNeighbours(cp.patterns)
+	d.reach = reachOf(cp.patterns, d.rules, maxGapBytes)
+	d.reachWide = reachOf(cp.patterns, d.rules, maxGapSpan)
 	d.patterns = cp.patterns
 	d.pool.New = func() any { return &scratch{counts: make([]int, len(d.rules))} }
 	return d, nil
@@ -578,6 +582,12 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 	for i := range sc.counts {
 		sc.counts[i] = 0
 	}
+	// How far apart, in bytes, a rule's words can lie: farther in text
+	// with full-width forms, which within counts as one byte each.
+	gap := maxGapBytes
+	if hasFullWidth(text) {
+		gap = maxGapSpan
+	}
 	for i, h := range hits {
 		for _, ri := range d.bySet[h.set] {
 			r := &d.rules[ri]
@@ -587,7 +597,7 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 			s, e := int(h.start), int(h.end)
 			cur, ok := i, true
 			for _, set := range r.next {
-				j := partner(text, hits, cur, set, r)
+				j := partner(text, hits, cur, set, r, gap)
 				if j < 0 {
 					ok = false
 					break
@@ -601,7 +611,7 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 			if s >= keepTo || e <= keepFrom {
 				continue // made whole by the scan of another view or region
 			}
-			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r) {
+			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r, gap) {
 				continue
 			}
 			os, oe := toOrig(s, e)
@@ -634,9 +644,9 @@ func bounded(text string, s, e int, fl uint8) bool {
 // partner finds a match of set within r.window words of hits[i] (after it
 // when r is ordered, on either side otherwise). Words are counted only for
 // candidates of the right set; the others are skipped by byte distance.
-func partner(text string, hits []hit, i int, set int32, r *rule) int {
+func partner(text string, hits []hit, i int, set int32, r *rule, gap func(int) int) int {
 	h := hits[i]
-	limit := maxGapBytes(r.window)
+	limit := gap(r.window)
 	for j, n := i+1, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
 		o := hits[j]
 		if o.start < h.end {
@@ -666,8 +676,8 @@ func partner(text string, hits []hit, i int, set int32, r *rule) int {
 
 // suppressed reports whether a match of r's negative set lies within
 // r.negWindow words of [s, e) or overlaps it.
-func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule) bool {
-	limit := maxGapBytes(r.negWindow)
+func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule, gap func(int) int) bool {
+	limit := gap(r.negWindow)
 	for j, n := i, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
 		o := hits[j]
 		if int(o.start)-e > limit {
@@ -689,16 +699,66 @@ func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule) boo
 	return false
 }
 
+// maxGapBytes bounds the length of a gap of words words, as gapLength
+// measures it.
 func maxGapBytes(words int) int { return 24*words + 16 }
 
+// maxGapSpan bounds the bytes a gap of words words may span: a full-width
+// form (U+FF01..U+FF5E) counts as one byte of its three.
+func maxGapSpan(words int) int { return 3 * maxGapBytes(words) }
+
+// hasFullWidth reports whether text holds a full-width form of an ASCII
+// character (U+FF01..U+FF5E).
+func hasFullWidth(text string) bool {
+	for i := 0; i < len(text); {
+		k := strings.IndexByte(text[i:], 0xEF)
+		if k < 0 {
+			return false
+		}
+		if fullWidthAt(text, i+k) {
+			return true
+		}
+		i += k + 1
+	}
+	return false
+}
+
+// fullWidthAt reports whether text[i:] starts with a full-width form of an
+// ASCII character (U+FF01..U+FF5E, bytes EF BC 81 to EF BD 9E).
+func fullWidthAt(text string, i int) bool {
+	if i+2 >= len(text) || text[i] != 0xEF {
+		return false
+	}
+	b1, b2 := text[i+1], text[i+2]
+	return b1 == 0xBC && b2 >= 0x81 && b2 <= 0xBF || b1 == 0xBD && b2 >= 0x80 && b2 <= 0x9E
+}
+
+// gapLength is the length of s as within measures it: bytes, but a
+// full-width form counts as the one byte folding makes of it, so a gap
+// measures the same in the original text and in its folded view.
+func gapLength(s string) int {
+	n := len(s)
+	for i := 0; i+2 < len(s); i++ {
+		if fullWidthAt(s, i) {
+			n -= 2
+			i += 2
+		}
+	}
+	return n
+}
+
 // within reports whether text[from:to] holds at most n words and no
-// sentence end. A word is a run of letters or digits of a spaced script or
-// a single CJK character.
+// sentence end, and is no longer than maxGapBytes(n) (gapLength). A word is
+// a run of letters or digits of a spaced script or a single CJK character.
 func within(text string, from, to, n int) bool {
 	if to < from {
 		return false
 	}
-	if to-from > maxGapBytes(n) {
+	if to-from > maxGapSpan(n) {
+		return false
+	}
+	length := to - from
+	if length > maxGapBytes(n) && gapLength(text[from:to]) > maxGapBytes(n) {
 		return false
 	}
 	words := 0
