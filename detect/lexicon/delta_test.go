@@ -1,22 +1,18 @@
 package lexicon_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
 
 	"github.com/warden-safety/warden/detect"
-	"github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/lexicon"
 	"github.com/warden-safety/warden/detect/normalize"
+	"github.com/warden-safety/warden/internal/corpus"
 )
 
 // findingKeys returns the findings' rules and original spans, sorted and
@@ -173,19 +169,6 @@ func randomDoc(r *rand.Rand, n int) string {
 	return text
 }
 
-// fullWidth writes s with its ASCII letters and digits in full width, a
-// change folding undoes.
-func fullWidth(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r > ' ' && r < 0x7f {
-			r += 0xFF01 - '!'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // patternSoup writes about n bytes of the lists' own phrases between
 // filler words, some in full width or with a Chinese comma or a zero-width
 // space beside them: rules whose terms lie a few words apart, negations
@@ -205,7 +188,7 @@ func patternSoup(r *rand.Rand, patterns []string, n int, marksOnly bool) string 
 			}
 			switch edit {
 			case 0:
-				p = fullWidth(p)
+				p = corpus.FullWidth(p)
 			case 1:
 				p += "，"
 			case 2:
@@ -269,6 +252,8 @@ func TestDeltaScanMatchesWhole(t *testing.T) {
 	for range n {
 		c.check(t, randomDoc(r, 1000+r.IntN(24000)))
 	}
+	reach, wide := c.d.Reach()
+	t.Logf("reach %d symbols, %d in text with full-width forms", reach, wide)
 	t.Logf("%d documents: %d views read in regions, %d skipped as inert", n, c.regions, c.skipped)
 	if c.regions < n/10 || c.skipped < n/50 {
 		t.Fatalf("too few views read around changes (%d in regions, %d skipped): the test checks little", c.regions, c.skipped)
@@ -290,45 +275,11 @@ func FuzzDeltaScan(f *testing.F) {
 	})
 }
 
-// evalDocs joins the texts of the classifier's evaluation sets into
-// documents of about n bytes: real prompts, with the emoji, Chinese
-// punctuation and full-width forms folding changes.
-func evalDocs(t testing.TB, n int) []string {
-	files, err := filepath.Glob("../classifier/testdata/*.jsonl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no evaluation sets: %v", err)
-	}
-	var docs []string
-	var b strings.Builder
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<22)
-		for sc.Scan() {
-			var row struct{ Text string }
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			b.WriteString(row.Text)
-			b.WriteByte('\n')
-			if b.Len() >= n {
-				docs = append(docs, b.String())
-				b.Reset()
-			}
-		}
-		f.Close()
-	}
-	return append(docs, b.String())
-}
-
 // TestDeltaScanOnEvalSets compares the two reads on the evaluation sets'
 // texts joined into long documents.
 func TestDeltaScanOnEvalSets(t *testing.T) {
 	c := newDeltaChecker(t)
-	docs := evalDocs(t, 24<<10)
+	docs := corpus.Join(corpus.EvalSets(t, 2), 24<<10)
 	for _, d := range docs {
 		c.check(t, d)
 	}
@@ -345,27 +296,15 @@ func TestDeltaScanOnEvalSets(t *testing.T) {
 //
 // It needs ../shared/datasets (or WARDEN_DATASETS).
 func TestDeltaScanOnDatasets(t *testing.T) {
-	dir, err := data.Locate(2)
-	if err != nil {
-		t.Skip(err)
-	}
-	set, err := data.Load(context.Background(), data.Options{Dir: dir, Cap: -1, NoOwn: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	texts := corpus.Public(t, 2)
 	one, joined := newDeltaChecker(t), newDeltaChecker(t)
-	var b strings.Builder
-	docs := 0
-	for _, e := range set.Examples {
+	for _, e := range texts {
 		one.check(t, e.Text)
-		b.WriteString(e.Text)
-		b.WriteByte('\n')
-		if b.Len() >= 24<<10 {
-			joined.check(t, b.String())
-			docs++
-			b.Reset()
-		}
 	}
-	t.Logf("%d texts one by one: %d views read in regions, %d skipped as inert", len(set.Examples), one.regions, one.skipped)
-	t.Logf("joined into %d documents: %d views read in regions, %d skipped as inert", docs, joined.regions, joined.skipped)
+	docs := corpus.Join(texts, 24<<10)
+	for _, d := range docs {
+		joined.check(t, d)
+	}
+	t.Logf("%d texts one by one: %d views read in regions, %d skipped as inert", len(texts), one.regions, one.skipped)
+	t.Logf("joined into %d documents: %d views read in regions, %d skipped as inert", len(docs), joined.regions, joined.skipped)
 }

@@ -12,8 +12,9 @@ func NewWholeViews(opts ...Option) (*Detector, error) {
 	return d, err
 }
 
-// Reach is how far from a change the detector looks.
-func (d *Detector) Reach() int { return d.reach }
+// Reach is how far from a change the detector looks, in text without and
+// with full-width forms.
+func (d *Detector) Reach() (int, int) { return d.reach, d.reachWide }
 
 // Regions reports how Scan reads view v of original: the number of
 // regions, or whole.

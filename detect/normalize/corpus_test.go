@@ -2,15 +2,13 @@ package normalize_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
-	"github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/normalize"
+	"github.com/warden-safety/warden/internal/corpus"
 )
 
 // TestBenignCorpusViews counts the derived views Views makes over a JSONL
@@ -75,32 +73,14 @@ func TestBenignCorpusViews(t *testing.T) {
 // Chinese punctuation, ellipses and code, the text the shortcuts skip
 // work on.
 func TestShortcutsHideNoViews(t *testing.T) {
-	files, err := filepath.Glob("../classifier/testdata/*.jsonl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no evaluation sets: %v", err)
-	}
 	opt := normalize.Options{}
-	texts := 0
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
+	texts := corpus.EvalSets(t, 2)
+	for _, e := range texts {
+		if err := sameViews(normalize.Views(e.Text, opt), normalize.ViewsWithoutPrescan(e.Text, opt)); err != nil {
+			t.Fatalf("%s: %q: %v", e.Source, e.Text, err)
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<22)
-		for sc.Scan() {
-			var row struct{ Text string }
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			texts++
-			if err := sameViews(normalize.Views(row.Text, opt), normalize.ViewsWithoutPrescan(row.Text, opt)); err != nil {
-				t.Fatalf("%s: %q: %v", path, row.Text, err)
-			}
-		}
-		f.Close()
 	}
-	t.Logf("%d texts", texts)
+	t.Logf("%d texts", len(texts))
 }
 
 // TestShortcutsHideNoViewsOnDatasets is TestShortcutsHideNoViews over the
@@ -111,21 +91,14 @@ func TestShortcutsHideNoViews(t *testing.T) {
 //
 // It needs ../shared/datasets (or WARDEN_DATASETS).
 func TestShortcutsHideNoViewsOnDatasets(t *testing.T) {
-	dir, err := data.Locate(2)
-	if err != nil {
-		t.Skip(err)
-	}
-	set, err := data.Load(context.Background(), data.Options{Dir: dir, Cap: -1, NoOwn: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	texts := corpus.Public(t, 2)
 	failed := 0
-	for _, e := range set.Examples {
+	for _, e := range texts {
 		if err := sameViews(normalize.Views(e.Text, normalize.Options{}), normalize.ViewsWithoutPrescan(e.Text, normalize.Options{})); err != nil {
 			if failed++; failed <= 10 {
 				t.Errorf("%s: %q: %v", e.Source, e.Text[:min(len(e.Text), 200)], err)
 			}
 		}
 	}
-	t.Logf("%d texts, %d with a hidden view", len(set.Examples), failed)
+	t.Logf("%d texts, %d with a hidden view", len(texts), failed)
 }

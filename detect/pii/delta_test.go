@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
-	"github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/pii"
+	"github.com/warden-safety/warden/internal/corpus"
 )
 
 func keys(fs []detect.Finding) []string {
@@ -160,26 +160,14 @@ func FuzzDeltaScan(f *testing.F) {
 //
 // It needs ../shared/datasets (or WARDEN_DATASETS).
 func TestDeltaScanOnDatasets(t *testing.T) {
-	dir, err := data.Locate(2)
-	if err != nil {
-		t.Skip(err)
-	}
-	set, err := data.Load(context.Background(), data.Options{Dir: dir, Cap: -1, NoOwn: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	texts := corpus.Public(t, 2)
 	one, joined := newPIIChecker(), newPIIChecker()
-	var b strings.Builder
-	docs := 0
-	for _, e := range set.Examples {
+	for _, e := range texts {
 		one.check(t, e.Text)
-		b.WriteString(e.Text)
-		b.WriteByte('\n')
-		if b.Len() >= 24<<10 {
-			joined.check(t, b.String())
-			docs++
-			b.Reset()
-		}
 	}
-	t.Logf("%d texts one by one, %d derived views; joined into %d documents, %d derived views", len(set.Examples), one.derived, docs, joined.derived)
+	docs := corpus.Join(texts, 24<<10)
+	for _, d := range docs {
+		joined.check(t, d)
+	}
+	t.Logf("%d texts one by one, %d derived views; joined into %d documents, %d derived views", len(texts), one.derived, len(docs), joined.derived)
 }
