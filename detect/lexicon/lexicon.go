@@ -715,22 +715,12 @@ func hasFullWidth(text string) bool {
 		if k < 0 {
 			return false
 		}
-		if fullWidthAt(text, i+k) {
+		if normalize.FullWidthAt(text, i+k) {
 			return true
 		}
 		i += k + 1
 	}
 	return false
-}
-
-// fullWidthAt reports whether text[i:] starts with a full-width form of an
-// ASCII character (U+FF01..U+FF5E, bytes EF BC 81 to EF BD 9E).
-func fullWidthAt(text string, i int) bool {
-	if i+2 >= len(text) || text[i] != 0xEF {
-		return false
-	}
-	b1, b2 := text[i+1], text[i+2]
-	return b1 == 0xBC && b2 >= 0x81 && b2 <= 0xBF || b1 == 0xBD && b2 >= 0x80 && b2 <= 0x9E
 }
 
 // gapLength is the length of s as within measures it: bytes, but a
@@ -739,7 +729,7 @@ func fullWidthAt(text string, i int) bool {
 func gapLength(s string) int {
 	n := len(s)
 	for i := 0; i+2 < len(s); i++ {
-		if fullWidthAt(s, i) {
+		if normalize.FullWidthAt(s, i) {
 			n -= 2
 			i += 2
 		}

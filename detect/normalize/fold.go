@@ -142,7 +142,7 @@ func (f *folder) fold(src string) (string, bool) {
 				continue
 			}
 		}
-		if e := i + 3; c == 0xEF && e <= len(src) && fullWidthAt(src, i) && (e == len(src) || starterAt(src, e)) {
+		if e := i + 3; c == 0xEF && e <= len(src) && FullWidthAt(src, i) && (e == len(src) || starterAt(src, e)) {
 			// A full-width character alone in its segment (what follows
 			// composes with nothing before it): no need to ask norm.
 			f.segment(src, i, e)
@@ -199,9 +199,9 @@ func (f *folder) fold(src string) (string, bool) {
 	return string(f.out), true
 }
 
-// fullWidthAt reports whether a full-width ASCII variant (U+FF01..U+FF5E)
-// starts at src[i].
-func fullWidthAt(src string, i int) bool {
+// FullWidthAt reports whether a full-width ASCII variant (U+FF01..U+FF5E),
+// which folding reads as the ASCII character, starts at src[i].
+func FullWidthAt(src string, i int) bool {
 	if i+2 >= len(src) || src[i] != 0xEF {
 		return false
 	}
@@ -217,7 +217,7 @@ func starterAt(src string, i int) bool {
 	if c < utf8.RuneSelf {
 		return true
 	}
-	if hanAt(src, i) || fullWidthAt(src, i) {
+	if hanAt(src, i) || FullWidthAt(src, i) {
 		return true
 	}
 	return c == 0xE3 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2] >= 0x80 && src[i+2] <= 0xA9
