@@ -166,13 +166,14 @@ func runEval(env *cliEnv, args []string) int {
 	var (
 		examples []eval.Example
 		bad      []eval.LineError
+		source   = *data // what the report names as its data
 	)
 	if *split != "" {
 		var err error
 		if examples, err = splitExamples(*datasets, *split); err != nil {
 			return fail("%v", err)
 		}
-		*data = *split + " split of " + *datasets
+		source = *split + " split of " + *datasets
 	} else {
 		var in io.Reader = env.stdin
 		if *data != "-" {
@@ -185,11 +186,11 @@ func runEval(env *cliEnv, args []string) int {
 		}
 		var err error
 		if examples, bad, err = eval.ReadJSONL(in, *skipBad); err != nil {
-			return fail("%s: %v", *data, err)
+			return fail("%s: %v", source, err)
 		}
 	}
 	if len(examples) == 0 {
-		return fail("%s: no examples", *data)
+		return fail("%s: no examples", source)
 	}
 
 	if *noModel && (*modelFile != "" || *onlyModel) {
@@ -246,7 +247,7 @@ func runEval(env *cliEnv, args []string) int {
 		return fail("%v", err)
 	}
 
-	out := evalOutput{Data: *data, Detectors: pl.Info(), Report: rep}
+	out := evalOutput{Data: source, Detectors: pl.Info(), Report: rep}
 	for _, b := range bad {
 		out.BadLines = append(out.BadLines, badLine{Line: b.Line, Error: b.Err.Error()})
 	}
