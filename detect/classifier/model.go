@@ -1,7 +1,6 @@
 package classifier
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -340,17 +339,20 @@ func (m *Model) logits(text string, out []float32) {
 	}
 	counts[0] = 0
 	bits := m.cfg.Bits
-	// The features of the tokens between two window bounds are hashed
-	// first and their rows summed in one call: the table's loads are then
-	// independent of each other, and the sum is unpacked once per stretch.
+	// Every token's features are hashed first; then the rows between two
+	// window bounds are summed in one call, fetching the rows a little
+	// ahead, across bounds too: the table's loads are independent of each
+	// other, and the sum is unpacked once per stretch.
 	s.feats = s.feats[:0]
 	for i := 0; i < n; i++ {
-		before := len(s.feats)
 		s.feats = tokenFeatures(s.toks, i, bits, s.feats)
-		counts[i+1] = counts[i] + int32(len(s.feats)-before)
-		if k := slot[i+1]; k >= 0 {
-			m.addRows(s, run, s.feats)
-			s.feats = s.feats[:0]
+		counts[i+1] = int32(len(s.feats))
+	}
+	from := 0
+	for i := 1; i <= n; i++ {
+		if k := slot[i]; k >= 0 {
+			m.addRows(s, run, s.feats, from, int(counts[i]))
+			from = int(counts[i])
 			copy(sums[int(k)*d:], run)
 		}
 	}
@@ -378,25 +380,29 @@ func (m *Model) eachWindow(n int, f func(a, b int, bias float32)) {
 	}
 }
 
-// rowsAhead is how many rows ahead addRows32 starts reading a row.
+// rowsAhead is how far ahead, in rows, addRows starts fetching a row.
 const rowsAhead = 12
 
 // rowsPerAdd bounds the rows one addRows32 call sums (its 16-bit lanes
 // hold 257).
 const rowsPerAdd = 256
 
-// addRows adds the int8 table rows of feats to acc (len = inner width),
-// with SWAR when the width is 32, in batches its 16-bit lanes can hold.
-func (m *Model) addRows(s *scratch, acc []int32, feats []uint32) {
+// addRows adds the int8 table rows of feats[from:to] to acc (len = inner
+// width), with SWAR or SIMD when the width is 32, in batches its 16-bit
+// lanes can hold, fetching the row rowsAhead on in feats (even past to)
+// while one is summed.
+func (m *Model) addRows(s *scratch, acc []int32, feats []uint32, from, to int) {
 	d := len(acc)
 	if d == 32 {
-		for len(feats) > 0 {
-			n := min(len(feats), rowsPerAdd)
-			s.touched ^= m.addRows32((*[32]int32)(acc), feats[:n])
-			feats = feats[n:]
+		for from < to {
+			n := min(to-from, rowsPerAdd)
+			a, b := min(from+rowsAhead, len(feats)), min(from+n+rowsAhead, len(feats))
+			s.touched ^= m.addRows32((*[32]int32)(acc), feats[from:from+n], feats[a:b])
+			from += n
 		}
 		return
 	}
+	feats = feats[from:to]
 	for _, f := range feats {
 		row := m.tab[int(f)*d : int(f)*d+d : int(f)*d+d]
 		for j := range acc {
@@ -416,53 +422,6 @@ func slide(n, w, st int, bias float32, f func(a, b int, bias float32)) {
 		}
 		f(start, end, bias)
 	}
-}
-
-// addRows32 adds the 32-wide table rows of feats to acc. It works eight
-// bytes at a time (SWAR) on the table's biased bytes: sums of whole words
-// (a) and of their odd bytes moved down (o) go to 16-bit lanes, the even
-// bytes' sums are a - o<<8 (exact modulo 2^64, and each lane stays below
-// 2^16), and the bias is removed once at the end. A lane holds up to 257
-// rows of bytes below 256. It sums each half row in its own pass, so the
-// accumulators stay in registers; the second pass finds the rows in
-// cache. The first reads a byte of the row rowsAhead rows on, so that
-// row's cache miss is under way before it is summed (Go has no prefetch
-// instruction); it returns the XOR of those bytes, which the caller keeps
-// so the reads are not optimized away.
-func (m *Model) addRows32(acc *[32]int32, feats []uint32) byte {
-	const lane = 0x00FF00FF00FF00FF
-	tab := m.tab
-	bias := int32(tabBias * len(feats))
-	var touch byte
-	for half := 0; half < 32; half += 16 {
-		var a0, a1, o0, o1 uint64
-		for k, f := range feats {
-			if half == 0 && k+rowsAhead < len(feats) {
-				touch ^= tab[int(feats[k+rowsAhead])*32]
-			}
-			b := int(f)*32 + half
-			row := tab[b : b+16 : b+16]
-			x0 := binary.LittleEndian.Uint64(row[0:8])
-			x1 := binary.LittleEndian.Uint64(row[8:16])
-			a0 += x0
-			o0 += (x0 >> 8) & lane
-			a1 += x1
-			o1 += (x1 >> 8) & lane
-		}
-		for w, p := range [2][2]uint64{{a0 - o0<<8, o0}, {a1 - o1<<8, o1}} {
-			a := (*[8]int32)(acc[half+w*8 : half+w*8+8])
-			ev, od := p[0], p[1]
-			a[0] += int32(ev&0xFFFF) - bias
-			a[1] += int32(od&0xFFFF) - bias
-			a[2] += int32((ev>>16)&0xFFFF) - bias
-			a[3] += int32((od>>16)&0xFFFF) - bias
-			a[4] += int32((ev>>32)&0xFFFF) - bias
-			a[5] += int32((od>>32)&0xFFFF) - bias
-			a[6] += int32(ev>>48) - bias
-			a[7] += int32(od>>48) - bias
-		}
-	}
-	return touch
 }
 
 // window runs the network on tokens [a, b) and folds the logits, less

@@ -271,19 +271,25 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 				feats[i] = uint32(trial - 1)
 			}
 		}
-		var got, want [32]int32
-		for j := range got {
-			got[j] = int32(j * 1000)
+		// rows to fetch ahead: none, fewer than feats or as many
+		ahead := make([]uint32, r.IntN(len(feats)+1))
+		for i := range ahead {
+			ahead[i] = uint32(r.IntN(cfg.Buckets()))
+		}
+		var want [32]int32
+		for j := range want {
 			want[j] = int32(j * 1000)
 		}
-		m.addRows32(&got, feats)
+		got, goGot := want, want
 		for _, f := range feats {
 			for j := 0; j < 32; j++ {
 				want[j] += m.weight(int(f)*32 + j)
 			}
 		}
-		if got != want {
-			t.Fatalf("feats %v: got %v, want %v", feats, got, want)
+		m.addRows32(&got, feats, ahead)
+		m.addRows32Go(&goGot, feats, ahead)
+		if got != want || goGot != want {
+			t.Fatalf("feats %v: got %v (pure Go %v), want %v", feats, got, goGot, want)
 		}
 	}
 	// addRows splits a long list into calls whose lanes cannot overflow:
@@ -293,7 +299,7 @@ func TestAddRows32MatchesPlainSum(t *testing.T) {
 		feats[i] = 1
 	}
 	got := make([]int32, 32)
-	m.addRows(&scratch{}, got, feats)
+	m.addRows(&scratch{}, got, feats, 0, len(feats))
 	for j, v := range got {
 		if v != 1000*127 {
 			t.Fatalf("lane %d of 1,000 rows of 127: %d", j, v)
@@ -343,15 +349,14 @@ func BenchmarkAddRows32(b *testing.B) {
 			for i := range feats {
 				feats[i] = r.Uint32() & bc.mask
 			}
-			var acc [32]int32
-			var touched byte
+			s := &scratch{}
+			acc := make([]int32, 32)
 			for b.Loop() {
 				for i := 0; i < len(feats); i += 64 {
-					touched ^= m.addRows32(&acc, feats[i:i+64])
+					m.addRows(s, acc, feats, i, i+64)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(feats)), "ns/row")
-			_ = touched
 		})
 	}
 }

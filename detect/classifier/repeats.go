@@ -80,6 +80,6 @@ func (m *Model) windowSet(s *scratch, a, b int, bias float32, out []float32) {
 	}
 	sum := s.windowSum(d)
 	clear(sum)
-	m.addRows(s, sum, s.keep)
+	m.addRows(s, sum, s.keep, 0, len(s.keep))
 	m.mean(s, sum, int32(len(s.keep)), bias, out)
 }

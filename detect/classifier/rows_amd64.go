@@ -1,0 +1,41 @@
+//go:build amd64 && !purego
+
+package classifier
+
+// sumRows32 sums the biased bytes of the 32-byte table rows rows[0:n]
+// into out, column by column, in 16-bit lanes (n ≤ 257 cannot overflow).
+// Each row number is masked with mask first, so a table of mask+1 rows is
+// never read out of bounds.
+// While summing row k it asks the processor to fetch row ahead[k] for
+// k < na (a prefetch, which unlike a load does not hold up the rows after
+// it). It uses SSE2, which every amd64 processor has.
+//
+//go:noescape
+func sumRows32(tab *byte, mask uint32, rows *uint32, n int, ahead *uint32, na int, out *[32]uint16)
+
+// addRows32 adds the 32-wide table rows of feats to acc and starts
+// fetching the rows of ahead, ahead[k] while row k is summed. It returns
+// 0: the assembly prefetches instead of reading (see the pure-Go
+// version in rows_other.go).
+func (m *Model) addRows32(acc *[32]int32, feats, ahead []uint32) byte {
+	if len(feats) == 0 {
+		return 0
+	}
+	var ap *uint32
+	na := min(len(ahead), len(feats))
+	if na > 0 {
+		ap = &ahead[0]
+	}
+	rows := len(m.tab) / 32
+	if rows&(rows-1) != 0 || len(m.tab)%32 != 0 {
+		// not a table Quantize or ReadModel makes (2^Bits rows)
+		return m.addRows32Go(acc, feats, ahead)
+	}
+	var sums [32]uint16
+	sumRows32(&m.tab[0], uint32(rows-1), &feats[0], len(feats), ap, na, &sums)
+	bias := int32(tabBias * len(feats))
+	for j, v := range sums {
+		acc[j] += int32(v) - bias
+	}
+	return 0
+}

@@ -1,0 +1,73 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func sumRows32(tab *byte, mask uint32, rows *uint32, n int, ahead *uint32, na int, out *[32]uint16)
+TEXT ·sumRows32(SB), NOSPLIT, $0-56
+	MOVQ tab+0(FP), SI
+	MOVL mask+8(FP), R10
+	MOVQ rows+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ ahead+32(FP), R8
+	MOVQ na+40(FP), R9
+	MOVQ out+48(FP), DX
+	PXOR X8, X8
+	PXOR X4, X4
+	PXOR X5, X5
+	PXOR X6, X6
+	PXOR X7, X7
+	XORQ BX, BX
+
+prefetch:
+	// rows with a row to fetch ahead
+	CMPQ BX, R9
+	JGE  plain
+	MOVL (R8)(BX*4), AX
+	ANDL R10, AX
+	SHLQ $5, AX
+	PREFETCHT0 (SI)(AX*1)
+	MOVL (DI)(BX*4), AX
+	ANDL R10, AX
+	SHLQ $5, AX
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X1
+	MOVO X0, X2
+	MOVO X1, X3
+	PUNPCKLBW X8, X0
+	PUNPCKHBW X8, X2
+	PUNPCKLBW X8, X1
+	PUNPCKHBW X8, X3
+	PADDW X0, X4
+	PADDW X2, X5
+	PADDW X1, X6
+	PADDW X3, X7
+	INCQ BX
+	JMP  prefetch
+
+plain:
+	CMPQ BX, CX
+	JGE  done
+	MOVL (DI)(BX*4), AX
+	ANDL R10, AX
+	SHLQ $5, AX
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X1
+	MOVO X0, X2
+	MOVO X1, X3
+	PUNPCKLBW X8, X0
+	PUNPCKHBW X8, X2
+	PUNPCKLBW X8, X1
+	PUNPCKHBW X8, X3
+	PADDW X0, X4
+	PADDW X2, X5
+	PADDW X1, X6
+	PADDW X3, X7
+	INCQ BX
+	JMP  plain
+
+done:
+	MOVOU X4, 0(DX)
+	MOVOU X5, 16(DX)
+	MOVOU X6, 32(DX)
+	MOVOU X7, 48(DX)
+	RET

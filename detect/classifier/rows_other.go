@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package classifier
+
+// addRows32 adds the 32-wide table rows of feats to acc, reading row
+// ahead[k] early while row k is summed (see addRows32Go).
+func (m *Model) addRows32(acc *[32]int32, feats, ahead []uint32) byte {
+	return m.addRows32Go(acc, feats, ahead)
+}
