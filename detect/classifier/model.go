@@ -143,7 +143,10 @@ type Model struct {
 	digest   string
 	size     int
 	bos      uint32
-	pool     sync.Pool
+	// w2t is w2 laid out for heads16 (see headLayout), where the
+	// processor has it; nil elsewhere.
+	w2t  []float32
+	pool sync.Pool
 }
 
 // Config returns the model's shape.
@@ -252,6 +255,9 @@ func (m *Model) init() {
 		m.heads[i+1] = hazard.Category(h)
 	}
 	m.bos = bosFeature(m.cfg.Bits)
+	if simdHeads && len(m.heads) <= maxSIMDHeads {
+		m.w2t = headLayout(m.w2, m.cfg.inner(), len(m.heads))
+	}
 }
 
 // scratch holds per-call buffers.
@@ -475,6 +481,18 @@ func (m *Model) network(h []float32, bias float32, out []float32) {
 			}
 			h[j] = v
 		}
+	}
+	if m.w2t != nil {
+		var buf [maxSIMDHeads]float32
+		acc := buf[:len(m.w2t)/d]
+		for k := range out {
+			acc[k] = m.b2[k] - bias
+		}
+		m.headSums(h, acc)
+		for k := range out {
+			out[k] = max(out[k], acc[k])
+		}
+		return
 	}
 	// Four heads at a time: each head's sum is the same chain of float
 	// additions, in the same order, but four chains run side by side.

@@ -48,3 +48,34 @@ func (m *Model) addRows32Go(acc *[32]int32, feats, ahead []uint32) byte {
 	}
 	return touch
 }
+
+// maxSIMDHeads bounds the heads whose sums heads16 computes.
+const maxSIMDHeads = 64
+
+// headLayout lays out w2 (heads rows of d weights) for heads16: in
+// chunks of 16 heads, for each input j the 16 heads' weights of j, with
+// zeros for the heads past the last.
+func headLayout(w2 []float32, d, heads int) []float32 {
+	chunks := (heads + 15) / 16
+	w := make([]float32, chunks*d*16)
+	for k := 0; k < heads; k++ {
+		c, l := k/16, k%16
+		for j := 0; j < d; j++ {
+			w[(c*d+j)*16+l] = w2[k*d+j]
+		}
+	}
+	return w
+}
+
+// headSumsGo is what heads16 computes, in Go: the tests' reference.
+func headSumsGo(h, w, acc []float32) {
+	d := len(h)
+	for k := range acc {
+		c, l := k/16, k%16
+		a := acc[k]
+		for j, v := range h {
+			a += w[(c*d+j)*16+l] * v
+		}
+		acc[k] = a
+	}
+}

@@ -2,6 +2,9 @@
 
 package classifier
 
+// simdHeads reports that heads16 computes the head sums.
+const simdHeads = true
+
 // sumRows32 sums the biased bytes of the 32-byte table rows rows[0:n]
 // into out, column by column, in 16-bit lanes (n ≤ 257 cannot overflow).
 // Each row number is masked with mask first, so a table of mask+1 rows is
@@ -38,4 +41,29 @@ func (m *Model) addRows32(acc *[32]int32, feats, ahead []uint32) byte {
 		acc[j] += int32(v) - bias
 	}
 	return 0
+}
+
+// heads16 adds to acc[16c+l] (l < 16) the dot product of h[0:d] with
+// head 16c+l's weights, for each chunk c < chunks. w holds, for each
+// chunk and each j < d, the 16 heads' weights of input j. Each head's sum
+// is one chain of float32 products and additions in the order of j, as
+// the pure-Go loop makes it, so the results are bit for bit the same; the
+// sixteen chains run four to a register, in four registers.
+//
+//go:noescape
+func heads16(h *float32, d int, w *float32, chunks int, acc *float32)
+
+// headSums adds to acc (len = heads rounded up to 16) the dot product of
+// h with each head's weights, from m.w2t.
+func (m *Model) headSums(h, acc []float32) {
+	sumHeads16(h, m.w2t, acc)
+}
+
+func sumHeads16(h, w, acc []float32) {
+	d := len(h)
+	chunks := len(acc) / 16
+	if d == 0 || chunks == 0 || len(w) < chunks*d*16 {
+		panic("classifier: heads16 shapes")
+	}
+	heads16(&h[0], d, &w[0], chunks, &acc[0])
 }

@@ -71,3 +71,53 @@ done:
 	MOVOU X6, 32(DX)
 	MOVOU X7, 48(DX)
 	RET
+
+// func heads16(h *float32, d int, w *float32, chunks int, acc *float32)
+TEXT ·heads16(SB), NOSPLIT, $0-40
+	MOVQ h+0(FP), SI
+	MOVQ d+8(FP), CX
+	MOVQ w+16(FP), DI
+	MOVQ chunks+24(FP), R8
+	MOVQ acc+32(FP), DX
+
+chunk:
+	TESTQ R8, R8
+	JZ    end
+	MOVUPS 0(DX), X0
+	MOVUPS 16(DX), X1
+	MOVUPS 32(DX), X2
+	MOVUPS 48(DX), X3
+	XORQ  BX, BX
+
+input:
+	CMPQ BX, CX
+	JGE  store
+	MOVSS (SI)(BX*4), X8
+	SHUFPS $0, X8, X8
+	MOVUPS 0(DI), X4
+	MOVUPS 16(DI), X5
+	MOVUPS 32(DI), X6
+	MOVUPS 48(DI), X7
+	MULPS X8, X4
+	MULPS X8, X5
+	MULPS X8, X6
+	MULPS X8, X7
+	ADDPS X4, X0
+	ADDPS X5, X1
+	ADDPS X6, X2
+	ADDPS X7, X3
+	ADDQ $64, DI
+	INCQ BX
+	JMP  input
+
+store:
+	MOVUPS X0, 0(DX)
+	MOVUPS X1, 16(DX)
+	MOVUPS X2, 32(DX)
+	MOVUPS X3, 48(DX)
+	ADDQ  $64, DX
+	DECQ  R8
+	JMP   chunk
+
+end:
+	RET

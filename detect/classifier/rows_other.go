@@ -7,3 +7,9 @@ package classifier
 func (m *Model) addRows32(acc *[32]int32, feats, ahead []uint32) byte {
 	return m.addRows32Go(acc, feats, ahead)
 }
+
+// simdHeads reports that heads16 computes the head sums: not here.
+const simdHeads = false
+
+// headSums is never called where simdHeads is false (w2t stays nil).
+func (m *Model) headSums(h, acc []float32) { headSumsGo(h, m.w2t, acc) }

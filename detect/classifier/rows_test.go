@@ -1,0 +1,112 @@
+package classifier
+
+import (
+	"bufio"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/warden-safety/warden/hazard"
+)
+
+// scalarCopy is m with the head sums computed by the pure-Go loop.
+func scalarCopy(m *Model) *Model {
+	cp := &Model{cfg: m.cfg, tabScale: m.tabScale, tab: m.tab, b1: m.b1, w2: m.w2, b2: m.b2,
+		cal: m.cal, heads: m.heads, info: m.info, bos: m.bos}
+	return cp
+}
+
+// The processor's head sums (where there are any) are bit for bit those
+// of the pure-Go loop, for head counts around the chunks of 16 and for
+// inputs with zeros, negative zeros, huge and tiny values.
+func TestHeadSumsMatchScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	all := hazard.All()
+	for _, nh := range []int{2, 4, 5, 15, 16, 17, len(all) + 1} {
+		heads := []string{UnsafeHead}
+		for _, c := range all[:nh-1] {
+			heads = append(heads, string(c.ID))
+		}
+		cfg := Config{Bits: 8, Dim: 8, Hidden: 32, Window: 16, Stride: 8, Heads: heads}
+		m := randomModel(t, cfg, uint64(nh), nil, nil)
+		if simdHeads && m.w2t == nil {
+			t.Fatalf("%d heads: no SIMD layout", nh)
+		}
+		sc := scalarCopy(m)
+		specials := []float32{0, float32(math.Copysign(0, -1)), 1e30, -1e30, 1e-40, 3}
+		for trial := 0; trial < 500; trial++ {
+			h := make([]float32, 32)
+			for j := range h {
+				if trial%5 == 0 {
+					h[j] = specials[r.IntN(len(specials))]
+				} else {
+					h[j] = float32(r.NormFloat64() * 3)
+				}
+			}
+			h2 := slices.Clone(h)
+			bias := float32(r.Float64())
+			got, want := make([]float32, nh), make([]float32, nh)
+			for k := range got {
+				got[k] = float32(r.NormFloat64())
+				want[k] = got[k]
+			}
+			m.network(h, bias, got)
+			sc.network(h2, bias, want)
+			for k := range got {
+				if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+					t.Fatalf("%d heads, trial %d, head %d: %v, pure Go %v", nh, trial, k, got[k], want[k])
+				}
+			}
+		}
+	}
+	// the layout and the reference sum agree with the rows of w2
+	w2 := make([]float32, 17*3)
+	for i := range w2 {
+		w2[i] = float32(i)
+	}
+	acc := make([]float32, 32)
+	headSumsGo([]float32{1, 10, 100}, headLayout(w2, 3, 17), acc)
+	for k := 0; k < 17; k++ {
+		if want := w2[k*3] + 10*w2[k*3+1] + 100*w2[k*3+2]; acc[k] != want {
+			t.Fatalf("head %d: %v, want %v", k, acc[k], want)
+		}
+	}
+}
+
+// The shipped model's logits are the same bit for bit with the
+// processor's head sums and without, on the evaluation texts.
+func TestShippedLogitsMatchScalar(t *testing.T) {
+	d, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := d.m
+	sc := scalarCopy(m)
+	f, err := os.Open("testdata/unseen_mixed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(nil, 1<<20)
+	n := 0
+	for s.Scan() {
+		var row struct{ Text string }
+		if err := json.Unmarshal(s.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		got, want := m.Logits(row.Text), sc.Logits(row.Text)
+		for k := range got {
+			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+				t.Fatalf("%.60q head %d: %v, pure Go %v", row.Text, k, got[k], want[k])
+			}
+		}
+		n++
+	}
+	if n < 500 {
+		t.Fatalf("only %d texts", n)
+	}
+}
