@@ -106,3 +106,107 @@ func FuzzBase64Tokens(f *testing.F) {
 	}
 	f.Fuzz(checkBase64Tokens)
 }
+
+// leetByteByByte is leet as it was before it jumped from one digit or
+// leet symbol to the next: every token read in turn.
+func leetByteByByte(src string, one byte) (string, bool, bool) {
+	var out []byte
+	sawOne := false
+	words := 0
+	// digitWords holds the offsets of two-digit tokens that read as words
+	// ("15" as "is", "70" as "to"): in text that is itself leetspeak they
+	// are words too, and are read as such when two or more other words
+	// were.
+	var digitWords [][2]int
+	i := 0
+	for i < len(src) {
+		if c := src[i]; leetKind[c] == 0 {
+			if c >= 0x80 {
+				i = skipHigh(src, i, len(src))
+			} else {
+				i++
+			}
+			continue
+		}
+		s := i
+		var kinds byte
+		for i < len(src) && leetKind[src[i]] != 0 {
+			kinds |= leetKind[src[i]]
+			i++
+		}
+		if kinds == kLetter {
+			continue // a plain word, the common case
+		}
+		var next byte
+		if i < len(src) {
+			next = src[i]
+		}
+		tok := src[s:i]
+		if leetDigitWord(tok, next) {
+			digitWords = append(digitWords, [2]int{s, i})
+			continue
+		}
+		if !leetQualifies(tok, next) || !plausibleWord(tok, 'i') && !plausibleWord(tok, 'l') {
+			continue
+		}
+		if out == nil {
+			out = []byte(src)
+		}
+		words++
+		sawOne = leetWrite(out, s, tok, one) || sawOne
+	}
+	if out == nil {
+		return src, false, false
+	}
+	if words >= minLeetWords {
+		for _, w := range digitWords {
+			sawOne = leetWrite(out, w[0], src[w[0]:w[1]], one) || sawOne
+		}
+	}
+	return string(out), true, sawOne
+}
+
+// checkLeet compares leet with the byte-by-byte pass on text, for both
+// readings of '1'.
+func checkLeet(t *testing.T, text string) {
+	t.Helper()
+	for _, one := range []byte{'i', 'l'} {
+		got, gc, g1 := leet(text, one)
+		want, wc, w1 := leetByteByByte(text, one)
+		if got != want || gc != wc || g1 != w1 {
+			t.Fatalf("leet(%q, %c) = %q %v %v, byte by byte %q %v %v", text, one, got, gc, g1, want, wc, w1)
+		}
+	}
+}
+
+// TestLeetMatchesByteByByte checks the jumping pass on random mixtures of
+// leet words, plain words, numbers, e-mail addresses, symbols and other
+// scripts.
+func TestLeetMatchesByteByByte(t *testing.T) {
+	parts := []string{"b0mb", "k1ll", "h4x0r", "cr@ck", "pa$$", "hi!", "m4k3", "15", "70", "100", "2", "the", "bomb", "a", "i",
+		" ", "\n", ".", ",", "%", "bob@example.com", "0", "1", "3", "4", "5", "7", "@", "$", "!", "ü", "好", "\x80", "\xff", "abc", "deadbeef42"}
+	r := rand.New(rand.NewPCG(11, 12))
+	found := 0
+	for range 30000 {
+		var b strings.Builder
+		for k := r.IntN(40); k >= 0; k-- {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		text := b.String()
+		checkLeet(t, text)
+		if _, changed, _ := leet(text, 'i'); changed {
+			found++
+		}
+	}
+	if found < 1000 {
+		t.Fatalf("only %d of the texts read as leetspeak", found)
+	}
+}
+
+// FuzzLeet compares the two passes on arbitrary text.
+func FuzzLeet(f *testing.F) {
+	for _, s := range []string{"", "h0w d0 1 m4k3 4 b0mb", "bob@example.com 15 70", "2 cups of 100 ml", "中文b0mb中文", "k1ll!!"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkLeet)
+}

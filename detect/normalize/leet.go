@@ -133,24 +133,22 @@ func leet(src string, one byte) (string, bool, bool) {
 	// are words too, and are read as such when two or more other words
 	// were.
 	var digitWords [][2]int
+	// Only tokens with a digit, '@', '$' or '!' can change, so the pass
+	// jumps from one such byte to the next and reads the token around it
+	// (plain words, most of the text, are not read one byte at a time).
 	i := 0
-	for i < len(src) {
-		if c := src[i]; leetKind[c] == 0 {
-			if c >= 0x80 {
-				i = skipHigh(src, i, len(src))
-			} else {
-				i++
-			}
-			continue
+	for {
+		p := nextLeetByte(src, i, len(src))
+		if p == len(src) {
+			break
 		}
-		s := i
-		var kinds byte
+		s := p
+		for s > i && leetKind[src[s-1]] != 0 {
+			s--
+		}
+		i = p + 1
 		for i < len(src) && leetKind[src[i]] != 0 {
-			kinds |= leetKind[src[i]]
 			i++
-		}
-		if kinds == kLetter {
-			continue // a plain word, the common case
 		}
 		var next byte
 		if i < len(src) {
@@ -179,6 +177,38 @@ func leet(src string, one byte) (string, bool, bool) {
 		}
 	}
 	return string(out), true, sawOne
+}
+
+// nextLeetByte returns the index of the first digit, '@', '$' or '!' in
+// src[i:end], or end.
+func nextLeetByte(src string, i, end int) int {
+	const ones = 0x0101010101010101
+	for ; i+8 <= end; i += 8 {
+		x := load64(src, i)
+		// Bytes in '0'..'9' (ASCII only: x&^highs drops the top bit, ^x
+		// rules out bytes that had it), or equal to '@', '$' or '!'; a
+		// few false hits are checked byte by byte below.
+		low := x &^ highs
+		m := (ones*(127+'9'+1) - low) & ^x & (low + ones*(127-('0'-1)))
+		a, d, e := x^(ones*'@'), x^(ones*'$'), x^(ones*'!')
+		m |= (a - ones) &^ a
+		m |= (d - ones) &^ d
+		m |= (e - ones) &^ e
+		if m&highs == 0 {
+			continue
+		}
+		for k := i; k < i+8; k++ {
+			if leetKind[src[k]] == kOther {
+				return k
+			}
+		}
+	}
+	for ; i < end; i++ {
+		if leetKind[src[i]] == kOther {
+			return i
+		}
+	}
+	return end
 }
 
 // minLeetWords is how many leetspeak words a text needs before its short
