@@ -463,6 +463,12 @@ func (m *Model) mean(s *scratch, sum []int32, n int32, bias float32, out []float
 	bosRow := m.tab[int(m.bos)*d : int(m.bos)*d+d]
 	inv := m.tabScale / float32(n+1)
 	h := s.h[:d]
+	if m.w2t != nil && d == 32 && m.cfg.Hidden > 0 {
+		// the loops below and network's ReLU, four units to a register
+		meanHidden32(sum, bosRow, inv, m.b1, h)
+		m.outputs(h, bias, out)
+		return
+	}
 	for j := range h {
 		h[j] = float32(sum[j]+int32(bosRow[j])-tabBias) * inv
 	}
@@ -472,7 +478,6 @@ func (m *Model) mean(s *scratch, sum []int32, n int32, bias float32, out []float
 // network runs the layers after the table on h, a window's mean table row
 // (overwritten), and folds the logits, less bias, into out with max.
 func (m *Model) network(h []float32, bias float32, out []float32) {
-	d := len(h)
 	if m.cfg.Hidden > 0 {
 		for j := range h {
 			v := h[j] + m.b1[j]
@@ -482,6 +487,13 @@ func (m *Model) network(h []float32, bias float32, out []float32) {
 			h[j] = v
 		}
 	}
+	m.outputs(h, bias, out)
+}
+
+// outputs computes the heads' logits from h, the hidden layer's output, and
+// folds them, less bias, into out with max.
+func (m *Model) outputs(h []float32, bias float32, out []float32) {
+	d := len(h)
 	if m.w2t != nil {
 		var buf [maxSIMDHeads]float32
 		acc := buf[:len(m.w2t)/d]

@@ -67,3 +67,17 @@ func sumHeads16(h, w, acc []float32) {
 	}
 	heads16(&h[0], d, &w[0], chunks, &acc[0])
 }
+
+// meanHidden32 computes the hidden layer's output for a window of width
+// 32: h[j] = ReLU(float32(sum[j] + bos[j] - tabBias) * inv + b1[j]), with
+// the same float32 operations in the same order as mean and network, so
+// bit for bit their result (ReLU keeps -0 and NaN, as their branch does).
+func meanHidden32(sum []int32, bos []byte, inv float32, b1, h []float32) {
+	if len(sum) < 32 || len(bos) < 32 || len(b1) < 32 || len(h) < 32 {
+		panic("classifier: meanHidden32 shapes")
+	}
+	meanHidden32SSE(&sum[0], &bos[0], inv, &b1[0], &h[0])
+}
+
+//go:noescape
+func meanHidden32SSE(sum *int32, bos *byte, inv float32, b1 *float32, h *float32)

@@ -121,3 +121,52 @@ store:
 
 end:
 	RET
+
+// func meanHidden32SSE(sum *int32, bos *byte, inv float32, b1 *float32, h *float32)
+TEXT ·meanHidden32SSE(SB), NOSPLIT, $0-40
+	MOVQ   sum+0(FP), SI
+	MOVQ   bos+8(FP), DI
+	MOVSS  inv+16(FP), X7
+	SHUFPS $0, X7, X7
+	MOVQ   b1+24(FP), R8
+	MOVQ   h+32(FP), DX
+	PXOR   X6, X6
+	MOVQ   $128, AX
+	MOVQ   AX, X5
+	PSHUFL $0, X5, X5
+	XORQ   CX, CX
+
+unit8:
+	// bos[j..j+8] widened to int32
+	MOVQ      (DI)(CX*1), X0
+	PUNPCKLBW X6, X0
+	MOVO      X0, X1
+	PUNPCKLWL X6, X0
+	PUNPCKHWL X6, X1
+	MOVOU     (SI)(CX*4), X2
+	MOVOU     16(SI)(CX*4), X3
+	PADDL     X0, X2
+	PADDL     X1, X3
+	PSUBL     X5, X2
+	PSUBL     X5, X3
+	CVTPL2PS  X2, X2
+	CVTPL2PS  X3, X3
+	MULPS     X7, X2
+	MULPS     X7, X3
+	MOVUPS    (R8)(CX*4), X0
+	MOVUPS    16(R8)(CX*4), X1
+	ADDPS     X0, X2
+	ADDPS     X1, X3
+	// ReLU: zero where v < 0 (false for -0 and NaN, which stay)
+	MOVAPS    X2, X0
+	CMPPS     X6, X0, $1
+	ANDNPS    X2, X0
+	MOVUPS    X0, (DX)(CX*4)
+	MOVAPS    X3, X1
+	CMPPS     X6, X1, $1
+	ANDNPS    X3, X1
+	MOVUPS    X1, 16(DX)(CX*4)
+	ADDQ      $8, CX
+	CMPQ      CX, $32
+	JLT       unit8
+	RET

@@ -13,3 +13,8 @@ const simdHeads = false
 
 // headSums is never called where simdHeads is false (w2t stays nil).
 func (m *Model) headSums(h, acc []float32) { headSumsGo(h, m.w2t, acc) }
+
+// meanHidden32 is never called where simdHeads is false (w2t stays nil).
+func meanHidden32(sum []int32, bos []byte, inv float32, b1, h []float32) {
+	panic("classifier: meanHidden32 without SIMD")
+}

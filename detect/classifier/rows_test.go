@@ -110,3 +110,56 @@ func TestShippedLogitsMatchScalar(t *testing.T) {
 		t.Fatalf("only %d texts", n)
 	}
 }
+
+// meanHiddenGo is mean's and network's hidden layer for width 32.
+func meanHiddenGo(sum []int32, bos []byte, inv float32, b1, h []float32) {
+	for j := range h {
+		h[j] = float32(sum[j]+int32(bos[j])-tabBias) * inv
+	}
+	for j := range h {
+		v := h[j] + b1[j]
+		if v < 0 {
+			v = 0
+		}
+		h[j] = v
+	}
+}
+
+// The processor's hidden layer (where there is one) is bit for bit the
+// pure-Go one, for sums that wrap, biases of -0, NaN and infinities, and
+// scales that overflow or underflow.
+func TestMeanHiddenMatchesScalar(t *testing.T) {
+	if !simdHeads {
+		t.Skip("no SIMD hidden layer on this architecture or with -tags purego")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-45, -1e-45, 3e38}
+	sums := []int32{0, -1, 1, math.MaxInt32, math.MinInt32, 128, -128}
+	for trial := 0; trial < 5000; trial++ {
+		sum, bos, b1 := make([]int32, 32), make([]byte, 32), make([]float32, 32)
+		for j := range sum {
+			sum[j] = int32(r.IntN(1<<16)) - 1<<15
+			if trial%4 == 0 {
+				sum[j] = sums[r.IntN(len(sums))]
+			}
+			bos[j] = byte(r.IntN(256))
+			b1[j] = float32(r.NormFloat64())
+			if trial%3 == 0 {
+				b1[j] = specials[r.IntN(len(specials))]
+			}
+		}
+		inv := float32(r.Float64() / 100)
+		if trial%5 == 0 {
+			inv = specials[r.IntN(len(specials))]
+		}
+		got, want := make([]float32, 32), make([]float32, 32)
+		meanHidden32(sum, bos, inv, b1, got)
+		meanHiddenGo(sum, bos, inv, b1, want)
+		for j := range got {
+			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("trial %d unit %d: sum %d bos %d inv %v b1 %v: %v (%#x), pure Go %v (%#x)",
+					trial, j, sum[j], bos[j], inv, b1[j], got[j], math.Float32bits(got[j]), want[j], math.Float32bits(want[j]))
+			}
+		}
+	}
+}
