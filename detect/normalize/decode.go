@@ -744,7 +744,16 @@ func decodePercentCandidates(d *decoding, src string, regions []region) bool {
 	for _, rg := range regions {
 		i := rg.start
 		for i+2 < rg.end {
-			if src[i] != '%' || unhex(src[i+1]) > 15 || unhex(src[i+2]) > 15 {
+			if src[i] != '%' {
+				// jump to the next '%' (IndexByte reads many bytes at
+				// a time)
+				k := strings.IndexByte(src[i:rg.end-2], '%')
+				if k < 0 {
+					break
+				}
+				i += k
+			}
+			if unhex(src[i+1]) > 15 || unhex(src[i+2]) > 15 {
 				i++
 				continue
 			}

@@ -280,6 +280,11 @@ func join(src string, m *mapping) (string, bool) {
 	var out []byte
 	copied := 0
 	for i := 0; i < len(src); i++ {
+		if src[i] >= 0x80 {
+			// no unit is a byte of another script: skip the run
+			i = skipHigh(src, i, len(src)) - 1
+			continue
+		}
 		if !joinUnit(src, i) {
 			continue
 		}

@@ -240,6 +240,8 @@ func TestJoined(t *testing.T) {
 		{"upper case", "B.O.M.B", "joined", "bomb", "B.O.M.B"},
 		{"homoglyphs", "Ь.о.m.Ь", "joined", "bomb", "Ь.о.m.Ь"},
 		{"ideographic spaces", "b　o　m　b", "joined", "bomb", "b　o　m　b"},
+		{"after Chinese", "怎么做b o m b", "joined", "bomb", "b o m b"},
+		{"between Chinese", "做一个b.o.m.b炸弹", "joined", "bomb", "b.o.m.b"},
 		{"zero width inside", "b0​mb", "leet", "bomb", "b0​mb"},
 	})
 }
@@ -665,5 +667,29 @@ func TestViewOriginal(t *testing.T) {
 	}
 	if s, e := f.Original(len(f.Text)-2, len(f.Text)); s != len("ab ЬоmЬ ") || e != len("ab ЬоmЬ cd") {
 		t.Errorf("copied suffix maps to %d,%d", s, e)
+	}
+}
+
+// Percent escapes are decoded wherever they stand in long text, the
+// decoder jumping from one '%' to the next: at the start, between Han
+// characters, after a lone '%' and at the very end.
+func TestPercentEscapesAnywhere(t *testing.T) {
+	const esc, word = "%62%6F%6D%62", "bomb"
+	filler := strings.Repeat("中文内容，百分之50% 的人。", 20)
+	for _, tc := range []struct{ before, after string }{
+		{"", filler},
+		{filler, filler},
+		{filler, ""},
+		{filler + "%", ""},
+		{filler + "%z", "%"},
+		{"x", ""},
+		{filler + esc + " ", " %62"},
+	} {
+		src := tc.before + esc + tc.after
+		want := strings.ReplaceAll(strings.ReplaceAll(src, esc, word), "%62", "b")
+		v, ok := normalize.DecodeOnce("percent", src, 1<<20)
+		if !ok || v.Text != want {
+			t.Fatalf("%q...: decoded %v to %q, want %q", src[:min(len(src), 40)], ok, v.Text, want)
+		}
 	}
 }
