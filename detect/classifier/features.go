@@ -191,6 +191,32 @@ func tokenizeRuns(text string, dst []token, maxTokens int, simplify, runs bool) 
 		c := text[i]
 		if l := asciiLower[c]; l != 0 {
 			// fast path: a run of ASCII letters
+			if !inWord && runs {
+				// A word that starts here: its two hashes are the same
+				// until a leet character, so one chain of multiplies
+				// reads the run, and the first letter and the stem are
+				// taken from the text after it.
+				start()
+				letters = true
+				s := i
+				hh := uint64(fnvOffset)
+				for ; i < len(text); i++ {
+					l := asciiLower[text[i]]
+					if l == 0 {
+						break
+					}
+					hh = (hh ^ uint64(l)) * fnvPrime
+				}
+				h, hl, n, first = hh, hh, i-s, rune(l)
+				if n >= 5 {
+					st := uint64(fnvOffset)
+					for k := s; k < s+5; k++ {
+						st = (st ^ uint64(asciiLower[text[k]])) * fnvPrime
+					}
+					stem, steml = st, st
+				}
+				continue
+			}
 			if !inWord {
 				start()
 			}

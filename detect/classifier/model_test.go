@@ -361,13 +361,15 @@ func BenchmarkAddRows32(b *testing.B) {
 	}
 }
 
-// TestCJKRunsTokenizeAsRunes checks the tokenizer's loop over runs of CJK
-// characters against reading them one rune at a time, on random
-// mixtures of Han (simplified and traditional), kana, Hangul, CJK
-// symbols, Latin words, digits, punctuation and invalid bytes, with and
-// without a token limit.
+// TestCJKRunsTokenizeAsRunes checks the tokenizer's loops over runs of
+// CJK characters and over words that start with an ASCII letter against
+// reading them one rune at a time, on random mixtures of Han (simplified
+// and traditional), kana, Hangul, CJK symbols, Latin words of every
+// length and case, leetspeak, digits, apostrophes, punctuation and
+// invalid bytes, with and without a token limit.
 func TestCJKRunsTokenizeAsRunes(t *testing.T) {
-	pieces := []string{"中", "國", "语", "か", "カ", "ー", "한", "〆", "々", "。", "、", "㐀", "䷀", "ㄅ", "word", "m4k3", "1", "'", "?", "？", " ", "\xe4\xb8", "é", "Ω"}
+	pieces := []string{"中", "國", "语", "か", "カ", "ー", "한", "〆", "々", "。", "、", "㐀", "䷀", "ㄅ", "word", "m4k3", "1", "'", "?", "？", " ", "\xe4\xb8", "é", "Ω",
+		"a", "I", "4", "Hello", "WORLD", "abcde", "abcdef", "Explosives", "don't", "k1ll", "b0mb", "h4x0r", "x", "@", "$", "straße", "_"}
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := 0; trial < 20000; trial++ {
 		var b strings.Builder
