@@ -113,20 +113,40 @@ func (nb *neighbours) clear(text string, i int) bool {
 // from where its span starts or ends, plus its longest span, over all
 // rules, when gap bounds the bytes between two of its words (maxGapBytes,
 // or maxGapSpan in text with full-width forms): see the comment at the top.
-func reachOf(patterns []string, rules []rule, gapOf func(int) int) int {
+// A span holds one hit of each of the rule's sets and the gaps between
+// them, so it is bounded by the longest pattern of each set (patSets says
+// which sets hold a pattern); the look-around past it (partner's and
+// suppressed's neighbours, which any pattern may be, and bounded's rune)
+// by the gap and the longest pattern of all.
+func reachOf(patterns []string, patSets [][]int32, rules []rule, gapOf func(int) int) int {
 	maxPat := 0
-	for _, p := range patterns {
-		maxPat = max(maxPat, len(p))
+	var setMax []int
+	for p, pat := range patterns {
+		maxPat = max(maxPat, len(pat))
+		for _, s := range patSets[p] {
+			for int(s) >= len(setMax) {
+				setMax = append(setMax, 0)
+			}
+			setMax[s] = max(setMax[s], len(pat))
+		}
+	}
+	longest := func(s int32) int {
+		if int(s) < len(setMax) {
+			return setMax[s]
+		}
+		return 0
 	}
 	reach := 0
 	for i := range rules {
 		r := &rules[i]
 		gap := gapOf(r.window)
-		span := (len(r.next)+1)*maxPat + len(r.next)*gap
+		span := longest(r.a) + len(r.next)*gap
+		for _, s := range r.next {
+			span += longest(s)
+		}
 		if r.neg >= 0 {
 			gap = max(gap, gapOf(r.negWindow))
 		}
-		// partner's and suppressed's look-around, and bounded's rune
 		reach = max(reach, span+gap+maxPat+8)
 	}
 	return reach

@@ -328,8 +328,8 @@ func compile(srcs []source) (*Detector, error) {
 		d.bySet[r.a] = append(d.bySet[r.a], int32(i))
 	}
 	d.nb = newNeighbours(cp.patterns)
-	d.reach = reachOf(cp.patterns, d.rules, maxGapBytes)
-	d.reachWide = reachOf(cp.patterns, d.rules, maxGapSpan)
+	d.reach = reachOf(cp.patterns, cp.patSets, d.rules, maxGapBytes)
+	d.reachWide = reachOf(cp.patterns, cp.patSets, d.rules, maxGapSpan)
 	d.patterns = cp.patterns
 	d.pool.New = func() any { return &scratch{counts: make([]int, len(d.rules))} }
 	return d, nil
