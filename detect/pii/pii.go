@@ -260,8 +260,10 @@ func scanStarts(text string, from, to int, emit func(string, int, int)) {
 			i++
 			continue
 		}
-		if i > 0 && wordByte[text[i-1]] {
-			// Inside a word: no token starts before its end.
+		if i > 0 && wordByte[text[i-1]] || quietStart[c] {
+			// Inside a word, or at the start of a lower-case word whose
+			// first letter no scanner begins with (most words): no token
+			// starts before its end.
 			for i++; i < len(text) && wordByte[text[i]]; i++ {
 			}
 			continue
@@ -288,6 +290,15 @@ func scanStarts(text string, from, to int, emit func(string, int, int)) {
 		i = next
 	}
 }
+
+// quietStart marks the lower-case letters that begin no token scanner:
+// tokenAt starts at s, r, g, x and e, awsSecretAt at a and s.
+var quietStart = func() (q [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		q[c] = !strings.ContainsRune("srgxea", c)
+	}
+	return
+}()
 
 var startByte, wordByte = func() (s, w [256]bool) {
 	for c := 0; c < 256; c++ {
