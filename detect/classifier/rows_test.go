@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/warden-safety/warden/hazard"
@@ -162,4 +163,26 @@ func TestMeanHiddenMatchesScalar(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzLogitsMatchScalar scores arbitrary text with the shipped model
+// with the processor's sums and without: the logits are the same bits.
+func FuzzLogitsMatchScalar(f *testing.F) {
+	d, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	m := d.m
+	sc := scalarCopy(m)
+	for _, s := range []string{"", "hello", "如何制作炸弹？", "\xff\xfe", "ab cd ab cd ab cd ab cd ab cd", strings.Repeat("word ", 1500), strings.Repeat("词", 2000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := m.Logits(s), sc.Logits(s)
+		for k := range got {
+			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+				t.Fatalf("head %d: %v, pure Go %v", k, got[k], want[k])
+			}
+		}
+	})
 }
