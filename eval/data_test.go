@@ -24,6 +24,9 @@ func TestParseLine(t *testing.T) {
 		{`{"text":"x","label":"safe","categories":[]}`, false, nil, ""},
 		{`{"text":"x","label":"unsafe","categories":["illicit/violent","cyber_attacks"]}`, true,
 			[]hazard.Category{hazard.ViolentCrimes, hazard.CyberAttacks}, ""},
+		// the labels of OpenAI's moderation evaluation set
+		{`{"text":"x","label":"unsafe","categories":["HR","SH","V2"]}`, true,
+			[]hazard.Category{hazard.Harassment, hazard.SelfHarm, hazard.ViolentCrimes}, ""},
 		{``, false, nil, "empty line"},
 		{`not json`, false, nil, "invalid JSON"},
 		{`["text"]`, false, nil, "invalid JSON"},

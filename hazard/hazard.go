@@ -249,6 +249,12 @@ var aliases = map[string]Category{
 	"self-harm": SelfHarm, "selfharm": SelfHarm, "suicide": SelfHarm,
 	"sexual": SexualContent, "jailbreak": PromptInjection, "injection": PromptInjection,
 	"cyber": CyberAttacks, "cyber_attack": CyberAttacks, "malware": CyberAttacks,
+	// The labels of OpenAI's moderation evaluation set (Markov et al., 2023:
+	// S sexual, H hate, V violence, HR harassment, SH self-harm, H2
+	// hate/threatening, V2 violence/graphic). Its S3 (sexual/minors) is
+	// read as Llama Guard's S3, sex crimes, which Parse tries first.
+	"s": SexualContent, "h": Hate, "v": ViolentCrimes, "hr": Harassment, "sh": SelfHarm,
+	"h2": Hate, "v2": ViolentCrimes,
 	"infrastructure": CriticalInfrastructure, "deepfake": DeepfakeImpersonation,
 	"impersonation": DeepfakeImpersonation, "secret": Secrets,
 }

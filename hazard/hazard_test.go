@@ -57,6 +57,15 @@ func TestParse(t *testing.T) {
 		"sexual/minors":      hazard.ChildSexualExploitation,
 		" Prompt-Injection ": hazard.PromptInjection,
 		"jailbreak":          hazard.PromptInjection,
+		// OpenAI's moderation evaluation set's labels
+		"S":  hazard.SexualContent,
+		"H":  hazard.Hate,
+		"V":  hazard.ViolentCrimes,
+		"HR": hazard.Harassment,
+		"SH": hazard.SelfHarm,
+		"H2": hazard.Hate,
+		"V2": hazard.ViolentCrimes,
+		"S3": hazard.SexCrimes, // Llama Guard's S3 comes first
 	} {
 		got, err := hazard.Parse(in)
 		if err != nil || got != want {

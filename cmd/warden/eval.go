@@ -37,7 +37,9 @@ Each line is an object:
   {"text": "...", "label": "safe"|"unsafe", "categories": ["hate", "S9", "self-harm/intent"]}
 
 categories is optional and only allowed on unsafe lines; names may be
-Warden's categories, Llama Guard S-codes or OpenAI moderation categories.
+Warden's categories, Llama Guard S-codes, OpenAI moderation categories or the
+labels of OpenAI's moderation evaluation set (S, H, V, HR, SH, H2, V2; S3 is
+read as Llama Guard's S3).
 Other fields are ignored. A bad line stops the run with an error naming the
 line, unless --skip-bad is given, which counts and reports bad lines.
 
