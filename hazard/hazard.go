@@ -255,6 +255,10 @@ var aliases = map[string]Category{
 	// read as Llama Guard's S3, sex crimes, which Parse tries first.
 	"s": SexualContent, "h": Hate, "v": ViolentCrimes, "hr": Harassment, "sh": SelfHarm,
 	"h2": Hate, "v2": ViolentCrimes,
+	// Llama Guard's hazard names (MLCommons) that are not Warden IDs once
+	// spaces and hyphens read as underscores.
+	"non-violent crimes": NonViolentCrimes, "sex-related crimes": SexCrimes,
+	"indiscriminate weapons": CBRNWeapons, "suicide & self-harm": SelfHarm,
 	"infrastructure": CriticalInfrastructure, "deepfake": DeepfakeImpersonation,
 	"impersonation": DeepfakeImpersonation, "secret": Secrets,
 }

@@ -66,6 +66,13 @@ func TestParse(t *testing.T) {
 		"H2": hazard.Hate,
 		"V2": hazard.ViolentCrimes,
 		"S3": hazard.SexCrimes, // Llama Guard's S3 comes first
+		// Llama Guard's hazard names
+		"Violent Crimes":         hazard.ViolentCrimes,
+		"Non-Violent Crimes":     hazard.NonViolentCrimes,
+		"Sex-Related Crimes":     hazard.SexCrimes,
+		"Indiscriminate Weapons": hazard.CBRNWeapons,
+		"Suicide & Self-Harm":    hazard.SelfHarm,
+		"Code Interpreter Abuse": hazard.CodeInterpreterAbuse,
 	} {
 		got, err := hazard.Parse(in)
 		if err != nil || got != want {
