@@ -99,7 +99,7 @@ type Platt struct {
 }
 
 // Prob returns the calibrated probability for logit.
-func (p Platt) Prob(logit float64) float64 { return sigmoid(p.A*logit + p.B) }
+func (p Platt) Prob(logit float64) float64 { return sigmoid(float64(p.A*logit) + p.B) }
 
 func sigmoid(x float64) float64 {
 	if x >= 0 {
@@ -190,7 +190,7 @@ func Quantize(w *Weights) (*Model, error) {
 				row := w.W1[k*c.Dim : (k+1)*c.Dim]
 				var acc float32
 				for j, v := range row {
-					acc += v * e[j]
+					acc += float32(v * e[j])
 				}
 				out[k] = acc
 			}
@@ -470,7 +470,7 @@ func (m *Model) mean(s *scratch, sum []int32, n int32, bias float32, out []float
 		return
 	}
 	for j := range h {
-		h[j] = float32(sum[j]+int32(bosRow[j])-tabBias) * inv
+		h[j] = float32(float32(sum[j]+int32(bosRow[j])-tabBias) * inv)
 	}
 	m.network(h, bias, out)
 }
@@ -516,10 +516,10 @@ func (m *Model) outputs(h []float32, bias float32, out []float32) {
 		r3 := m.w2[(k+3)*d : (k+4)*d]
 		a0, a1, a2, a3 := m.b2[k]-bias, m.b2[k+1]-bias, m.b2[k+2]-bias, m.b2[k+3]-bias
 		for j, v := range h {
-			a0 += r0[j] * v
-			a1 += r1[j] * v
-			a2 += r2[j] * v
-			a3 += r3[j] * v
+			a0 += float32(r0[j] * v)
+			a1 += float32(r1[j] * v)
+			a2 += float32(r2[j] * v)
+			a3 += float32(r3[j] * v)
 		}
 		out[k] = max(out[k], a0)
 		out[k+1] = max(out[k+1], a1)
@@ -530,7 +530,7 @@ func (m *Model) outputs(h []float32, bias float32, out []float32) {
 		row := m.w2[k*d : (k+1)*d]
 		acc := m.b2[k] - bias
 		for j, v := range row {
-			acc += v * h[j]
+			acc += float32(v * h[j])
 		}
 		out[k] = max(out[k], acc)
 	}

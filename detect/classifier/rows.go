@@ -74,7 +74,7 @@ func headSumsGo(h, w, acc []float32) {
 		c, l := k/16, k%16
 		a := acc[k]
 		for j, v := range h {
-			a += w[(c*d+j)*16+l] * v
+			a += float32(w[(c*d+j)*16+l] * v)
 		}
 		acc[k] = a
 	}

@@ -115,7 +115,7 @@ func TestShippedLogitsMatchScalar(t *testing.T) {
 // meanHiddenGo is mean's and network's hidden layer for width 32.
 func meanHiddenGo(sum []int32, bos []byte, inv float32, b1, h []float32) {
 	for j := range h {
-		h[j] = float32(sum[j]+int32(bos[j])-tabBias) * inv
+		h[j] = float32(float32(sum[j]+int32(bos[j])-tabBias) * inv)
 	}
 	for j := range h {
 		v := h[j] + b1[j]

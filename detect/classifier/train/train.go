@@ -167,6 +167,12 @@ func parallel(ctx context.Context, n, w int, f func(i int)) error {
 }
 
 // Fit trains float weights on the examples.
+//
+// Every product that is added to something is converted to its type first
+// (float32(a*b)): Go may fuse a multiply and an add into one instruction
+// where the processor has one (GOAMD64=v3), which rounds once instead of
+// twice, and the conversion forbids that, so a model trained by any amd64
+// build is the same file.
 func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier.Weights, error) {
 	cfg := opt.Config
 	if err := cfg.Validate(); err != nil {
@@ -300,7 +306,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 					row := w.W1[k*d : (k+1)*d]
 					acc := w.B1[k]
 					for j, v := range row {
-						acc += v * h[j]
+						acc += float32(v * h[j])
 					}
 					if acc < 0 {
 						acc = 0
@@ -316,7 +322,7 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 				row := w.W2[k*inner : (k+1)*inner]
 				acc := w.B2[k]
 				for j, v := range row {
-					acc += v * in[j]
+					acc += float32(v * in[j])
 				}
 				p := float32(1 / (1 + math.Exp(-float64(acc))))
 				go_[k] = (p - s.y[k]) * s.mask[k] * s.weight
@@ -340,10 +346,10 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 				}
 				row := w.W2[k*inner : (k+1)*inner]
 				for j := range row {
-					gz[j] += g * row[j]
-					row[j] -= lr * g * in[j]
+					gz[j] += float32(g * row[j])
+					row[j] -= float32(lr * g * in[j])
 				}
-				w.B2[k] -= lr * g
+				w.B2[k] -= float32(lr * g)
 			}
 			if hdim > 0 {
 				for j := range gh {
@@ -359,10 +365,10 @@ func Fit(ctx context.Context, examples []data.Example, opt Options) (*classifier
 					}
 					row := w.W1[k*d : (k+1)*d]
 					for j := range row {
-						gh[j] += g * row[j]
-						row[j] -= lr * g * h[j]
+						gh[j] += float32(g * row[j])
+						row[j] -= float32(lr * g * h[j])
 					}
-					w.B1[k] -= lr * g
+					w.B1[k] -= float32(lr * g)
 				}
 			} else {
 				copy(gh, gz)
@@ -490,12 +496,12 @@ func FitPlatt(xs, ys []float64) classifier.Platt {
 	lossAt := func(a, b float64) float64 {
 		var l float64
 		for i, x := range xs {
-			z := a*x + b
+			z := float64(a*x) + b
 			// log(1+e^z) - t*z, computed stably
 			if z > 0 {
-				l += z + math.Log1p(math.Exp(-z)) - t[i]*z
+				l += z + math.Log1p(math.Exp(-z)) - float64(t[i]*z)
 			} else {
-				l += math.Log1p(math.Exp(z)) - t[i]*z
+				l += math.Log1p(math.Exp(z)) - float64(t[i]*z)
 			}
 		}
 		return l
@@ -504,26 +510,26 @@ func FitPlatt(xs, ys []float64) classifier.Platt {
 	for it := 0; it < 100; it++ {
 		var ga, gb, haa, hab, hbb float64
 		for i, x := range xs {
-			p := 1 / (1 + math.Exp(-(a*x + b)))
+			p := 1 / (1 + math.Exp(-(float64(a*x) + b)))
 			g := p - t[i]
-			ga += g * x
+			ga += float64(g * x)
 			gb += g
 			w := p * (1 - p)
-			haa += w * x * x
-			hab += w * x
+			haa += float64(w * x * x)
+			hab += float64(w * x)
 			hbb += w
 		}
 		haa += 1e-9
 		hbb += 1e-9
-		det := haa*hbb - hab*hab
+		det := float64(haa*hbb) - float64(hab*hab)
 		if det <= 0 {
 			break
 		}
-		da := (hbb*ga - hab*gb) / det
-		db := (haa*gb - hab*ga) / det
+		da := (float64(hbb*ga) - float64(hab*gb)) / det
+		db := (float64(haa*gb) - float64(hab*ga)) / det
 		step := 1.0
 		for ; step > 1e-6; step /= 2 {
-			na, nb := a-step*da, b-step*db
+			na, nb := a-float64(step*da), b-float64(step*db)
 			if l := lossAt(na, nb); l < cur {
 				a, b, cur = na, nb, l
 				break
