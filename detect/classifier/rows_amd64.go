@@ -56,11 +56,7 @@ func heads16(h *float32, d int, w *float32, chunks int, acc *float32)
 // headSums adds to acc (len = heads rounded up to 16) the dot product of
 // h with each head's weights, from m.w2t.
 func (m *Model) headSums(h, acc []float32) {
-	sumHeads16(h, m.w2t, acc)
-}
-
-func sumHeads16(h, w, acc []float32) {
-	d := len(h)
+	d, w := len(h), m.w2t
 	chunks := len(acc) / 16
 	if d == 0 || chunks == 0 || len(w) < chunks*d*16 {
 		panic("classifier: heads16 shapes")

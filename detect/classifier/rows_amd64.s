@@ -18,35 +18,18 @@ TEXT ·sumRows32(SB), NOSPLIT, $0-56
 	PXOR X7, X7
 	XORQ BX, BX
 
-prefetch:
-	// rows with a row to fetch ahead
+row:
+	CMPQ BX, CX
+	JGE  done
+	// start fetching row ahead[k] while row k is summed, for k < na
 	CMPQ BX, R9
-	JGE  plain
+	JGE  sum
 	MOVL (R8)(BX*4), AX
 	ANDL R10, AX
 	SHLQ $5, AX
 	PREFETCHT0 (SI)(AX*1)
-	MOVL (DI)(BX*4), AX
-	ANDL R10, AX
-	SHLQ $5, AX
-	MOVOU (SI)(AX*1), X0
-	MOVOU 16(SI)(AX*1), X1
-	MOVO X0, X2
-	MOVO X1, X3
-	PUNPCKLBW X8, X0
-	PUNPCKHBW X8, X2
-	PUNPCKLBW X8, X1
-	PUNPCKHBW X8, X3
-	PADDW X0, X4
-	PADDW X2, X5
-	PADDW X1, X6
-	PADDW X3, X7
-	INCQ BX
-	JMP  prefetch
 
-plain:
-	CMPQ BX, CX
-	JGE  done
+sum:
 	MOVL (DI)(BX*4), AX
 	ANDL R10, AX
 	SHLQ $5, AX
@@ -63,7 +46,7 @@ plain:
 	PADDW X1, X6
 	PADDW X3, X7
 	INCQ BX
-	JMP  plain
+	JMP  row
 
 done:
 	MOVOU X4, 0(DX)
