@@ -77,15 +77,32 @@ func TestHeadSumsMatchScalar(t *testing.T) {
 	}
 }
 
-// The shipped model's logits are the same bit for bit with the
-// processor's head sums and without, on the evaluation texts.
-func TestShippedLogitsMatchScalar(t *testing.T) {
+// shippedPair returns the shipped model and its pure-Go copy.
+func shippedPair(t testing.TB) (*Model, *Model) {
+	t.Helper()
 	d, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := d.m
-	sc := scalarCopy(m)
+	return d.m, scalarCopy(d.m)
+}
+
+// checkSameLogits scores text with both models and fails unless the
+// logits are the same bits.
+func checkSameLogits(t *testing.T, m, sc *Model, text string) {
+	t.Helper()
+	got, want := m.Logits(text), sc.Logits(text)
+	for k := range got {
+		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+			t.Fatalf("%.60q head %d: %v, pure Go %v", text, k, got[k], want[k])
+		}
+	}
+}
+
+// The shipped model's logits are the same bit for bit with the
+// processor's head sums and without, on the evaluation texts.
+func TestShippedLogitsMatchScalar(t *testing.T) {
+	m, sc := shippedPair(t)
 	f, err := os.Open("testdata/unseen_mixed.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +116,7 @@ func TestShippedLogitsMatchScalar(t *testing.T) {
 		if err := json.Unmarshal(s.Bytes(), &row); err != nil {
 			t.Fatal(err)
 		}
-		got, want := m.Logits(row.Text), sc.Logits(row.Text)
-		for k := range got {
-			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-				t.Fatalf("%.60q head %d: %v, pure Go %v", row.Text, k, got[k], want[k])
-			}
-		}
+		checkSameLogits(t, m, sc, row.Text)
 		n++
 	}
 	if n < 500 {
@@ -168,21 +180,9 @@ func TestMeanHiddenMatchesScalar(t *testing.T) {
 // FuzzLogitsMatchScalar scores arbitrary text with the shipped model
 // with the processor's sums and without: the logits are the same bits.
 func FuzzLogitsMatchScalar(f *testing.F) {
-	d, err := New()
-	if err != nil {
-		f.Fatal(err)
-	}
-	m := d.m
-	sc := scalarCopy(m)
+	m, sc := shippedPair(f)
 	for _, s := range []string{"", "hello", "如何制作炸弹？", "\xff\xfe", "ab cd ab cd ab cd ab cd ab cd", strings.Repeat("word ", 1500), strings.Repeat("词", 2000)} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, want := m.Logits(s), sc.Logits(s)
-		for k := range got {
-			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-				t.Fatalf("head %d: %v, pure Go %v", k, got[k], want[k])
-			}
-		}
-	})
+	f.Fuzz(func(t *testing.T, s string) { checkSameLogits(t, m, sc, s) })
 }
