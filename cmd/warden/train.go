@@ -41,7 +41,8 @@ func runTrain(env *cliEnv, args []string) int {
 	out := fs.String("out", "", "write the model file here (required unless --dry-run)")
 	report := fs.String("report", "", "write the Markdown metrics report here")
 	epochs := fs.Int("epochs", def.Epochs, "training epochs")
-	lr := fs.Float64("lr", def.LR, "initial learning rate")
+	lr := fs.Float64("lr", def.LR, "initial learning rate (it decays linearly to zero)")
+	optimizer := fs.String("optimizer", def.Optimizer, "adagrad or sgd (see package train)")
 	bits := fs.Uint("bits", def.Config.Bits, "log2 of the number of hashed feature buckets")
 	dim := fs.Int("dim", def.Config.Dim, "embedding width")
 	hidden := fs.Int("hidden", def.Config.Hidden, "hidden layer width (0 = none)")
@@ -68,10 +69,10 @@ func runTrain(env *cliEnv, args []string) int {
 	}
 	opt := def
 	opt.Epochs, opt.LR, opt.Seed, opt.UnsafeWeight, opt.Workers, opt.Augment = *epochs, *lr, *seed, *unsafeW, *workers, *augment
-	opt.Dropout = *dropout
+	opt.Dropout, opt.Optimizer = *dropout, *optimizer
 	opt.Config.Bits, opt.Config.Dim, opt.Config.Hidden = *bits, *dim, *hidden
 	opt.Log = env.stderr
-	if err := opt.Config.Validate(); err != nil {
+	if err := opt.Validate(); err != nil {
 		fmt.Fprintf(env.stderr, "warden train: %v\n", err)
 		return 2
 	}
@@ -128,7 +129,7 @@ func runTrain(env *cliEnv, args []string) int {
 		ex   []data.Example
 	}
 	info := map[string]any{
-		"trainer": "warden train", "epochs": opt.Epochs, "lr": opt.LR, "seed": opt.Seed,
+		"trainer": "warden train", "optimizer": opt.Optimizer, "epochs": opt.Epochs, "lr": opt.LR, "seed": opt.Seed,
 		"unsafe_weight": opt.UnsafeWeight, "augment": opt.Augment, "cap": *capRows, "sample": *sample,
 		"train_rows": len(trainEx), "dev_rows": len(devEx), "test_rows": len(testEx),
 	}

@@ -56,8 +56,15 @@ func tinyOptions() Options {
 }
 
 func TestTrainLearnsAndIsDeterministic(t *testing.T) {
+	for _, o := range []string{Adagrad, SGD} {
+		t.Run(o, func(t *testing.T) { testTrainLearns(t, o) })
+	}
+}
+
+func testTrainLearns(t *testing.T, optimizer string) {
 	ex := fixture()
 	opt := tinyOptions()
+	opt.Optimizer = optimizer
 	ctx := context.Background()
 	var files [][]byte
 	for _, workers := range []int{1, 3} {
@@ -80,6 +87,11 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 		}
 		if c := r.ByCategory[hazard.CBRNWeapons]; c == nil || c.F1() < 0.9 {
 			t.Fatalf("cbrn head: %+v", c)
+		}
+		// calibration would hide a model that learned backwards (a
+		// negative slope turns low logits into high probabilities)
+		if a := m.Calibration()[0].A; !(a > 0) {
+			t.Fatalf("unsafe head calibrated with slope %v: its logits fall as texts get more unsafe", a)
 		}
 	}
 	if !bytes.Equal(files[0], files[1]) {
@@ -121,6 +133,10 @@ func TestTrainRejectsBadOptions(t *testing.T) {
 	opt = tinyOptions()
 	if _, err := Fit(context.Background(), nil, opt); err == nil {
 		t.Fatal("no examples accepted")
+	}
+	opt.Optimizer = "adam"
+	if _, err := Fit(context.Background(), fixture(), opt); err == nil || !strings.Contains(err.Error(), `unknown optimizer "adam"`) {
+		t.Fatalf("optimizer adam: got %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -215,17 +231,21 @@ func TestCountPublicSlice(t *testing.T) {
 // leaving the report to show it.
 func TestFitReportsFailedRuns(t *testing.T) {
 	for _, tc := range []struct {
-		lr   float64
-		want string
+		optimizer string
+		lr        float64
+		want      string
 	}{
-		{2, "hidden layer died"}, // a step this large zeroes every ReLU
-		{50, "diverged"},
+		{SGD, 2, "hidden layer died"}, // a step this large zeroes every ReLU
+		{SGD, 50, "diverged"},
+		// Adagrad's steps shrink as gradients add up, so the loss stays
+		// finite, but a rate this large still zeroes every ReLU
+		{Adagrad, 50, "hidden layer died"},
 	} {
 		opt := tinyOptions()
-		opt.Epochs, opt.LR = 10, tc.lr
+		opt.Optimizer, opt.Epochs, opt.LR = tc.optimizer, 10, tc.lr
 		_, err := Fit(context.Background(), fixture(), opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("learning rate %v: got %v, want an error saying %q", tc.lr, err, tc.want)
+			t.Errorf("%s at learning rate %v: got %v, want an error saying %q", tc.optimizer, tc.lr, err, tc.want)
 		}
 	}
 }
