@@ -1,7 +1,8 @@
 // Package train fits Warden's classifier (package classifier) to labelled
-// examples (package data): SGD over hashed-feature embeddings, a ReLU
-// hidden layer and sigmoid heads, then int8 quantization and Platt
-// calibration of every head on the dev split, then metrics.
+// examples (package data): Adagrad (or plain SGD) over hashed-feature
+// embeddings, a ReLU hidden layer and sigmoid heads, then int8
+// quantization and Platt calibration of every head on the dev split, then
+// metrics.
 //
 // Training is deterministic: the same examples, options and seed give a
 // byte-identical model file. The example order is a seeded shuffle; the
