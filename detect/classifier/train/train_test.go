@@ -99,6 +99,26 @@ func testTrainLearns(t *testing.T, optimizer string) {
 	}
 }
 
+// TestTrainLinear trains the model without a hidden layer (--hidden 0),
+// whose table rows feed the heads directly, with both optimizers.
+func TestTrainLinear(t *testing.T) {
+	for _, o := range []string{Adagrad, SGD} {
+		opt := tinyOptions()
+		opt.Optimizer, opt.Config.Hidden = o, 0
+		m, err := Train(context.Background(), fixture(), fixture(), opt)
+		if err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		r, err := Evaluate(context.Background(), m, fixture(), 0.5, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Unsafe.F1() < 0.95 {
+			t.Errorf("%s without a hidden layer: training fit F1 %.3f", o, r.Unsafe.F1())
+		}
+	}
+}
+
 func TestTrainWithDropout(t *testing.T) {
 	ex := fixture()
 	opt := tinyOptions()
