@@ -104,15 +104,7 @@ func TestServeOutOfTheBox(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(cp), "/warden-audit") {
 		t.Fatalf("checkpoint: %d %s", resp.StatusCode, cp)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	stopServe(t, cancel, done)
 	if !strings.Contains(stderr.String(), `"msg":"warden serving"`) || strings.Contains(stderr.String(), "sarin") {
 		t.Fatalf("logs: %s", stderr.String())
 	}
@@ -240,6 +232,21 @@ func startServe(t *testing.T, ctx context.Context, cfg *config.Config, stderr *s
 	return "", nil
 }
 
+// stopServe cancels a server startServe started and waits for it to
+// drain and return.
+func stopServe(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
 // Audit records say who asked what: with client keys on, only holders of
 // a reader key may read them; checkpoints stay public for witnesses.
 func TestServeGuardsAuditRecords(t *testing.T) {
@@ -357,15 +364,7 @@ func TestServeDefaultsPassSystemPrompts(t *testing.T) {
 	if code, body := post("/v1/chat/completions", override); code != 400 || !strings.Contains(body, "content_policy_violation") {
 		t.Errorf("overriding system prompt: %d %s", code, body)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	stopServe(t, cancel, done)
 }
 
 // quote returns s as a JSON string.
