@@ -198,6 +198,10 @@ func BestF1(scores []float64, labels []bool) (best Point, ok bool) {
 	return best, bestF1 >= 0
 }
 
+// DefaultFPRs are the false-positive rates at which a report gives the
+// recall (AtFPR): 1%, 3% and 5%.
+func DefaultFPRs() []float64 { return []float64{0.01, 0.03, 0.05} }
+
 // DefaultSweep is 0.1, 0.2, …, 0.9.
 func DefaultSweep() []float64 {
 	out := make([]float64, 9)
@@ -205,4 +209,54 @@ func DefaultSweep() []float64 {
 		out[i] = float64(i+1) / 10
 	}
 	return out
+}
+
+// AtFPR returns the operating point with the highest recall whose
+// false-positive rate is at most maxFPR: the lowest threshold, among the
+// scores seen, that flags no more than maxFPR of the negatives. It answers
+// "how much of the unsafe text does this scorer catch if I can afford to
+// flag 3% of the safe text?", which compares scorers whose calibration
+// differs. When even the highest score flags too many negatives, the point
+// is the threshold just above it (nothing flagged). ok is false when there
+// are no positives or no negatives.
+func AtFPR(scores []float64, labels []bool, maxFPR float64) (best Point, ok bool) {
+	type item struct {
+		s   float64
+		pos bool
+	}
+	items := make([]item, len(scores))
+	positives := 0
+	for i, s := range scores {
+		items[i] = item{key(s), labels[i]}
+		if labels[i] {
+			positives++
+		}
+	}
+	negatives := len(items) - positives
+	if positives == 0 || negatives == 0 {
+		return Point{}, false
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
+	var c Confusion
+	c.FN, c.TN = positives, negatives
+	best = Point{Threshold: math.Nextafter(items[0].s, math.Inf(1)), Confusion: c}
+	for i := 0; i < len(items); {
+		s := items[i].s
+		next := c
+		for ; i < len(items) && items[i].s == s; i++ {
+			if items[i].pos {
+				next.TP++
+				next.FN--
+			} else {
+				next.FP++
+				next.TN--
+			}
+		}
+		if next.FPR() > maxFPR || math.IsInf(s, -1) {
+			break
+		}
+		c = next
+		best = Point{Threshold: s, Confusion: c, Precision: c.Precision(), Recall: c.Recall(), F1: c.F1(), FPR: c.FPR()}
+	}
+	return best, true
 }

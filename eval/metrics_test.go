@@ -135,3 +135,45 @@ func TestBestF1(t *testing.T) {
 		t.Fatalf("nan: %+v", p)
 	}
 }
+
+func TestAtFPR(t *testing.T) {
+	T, F := true, false
+	// Ten negatives, four positives. Negatives at 0.95, 0.5 and eight at 0.1;
+	// positives at 0.9, 0.8, 0.5, 0.05.
+	scores := []float64{0.95, 0.9, 0.8, 0.5, 0.5, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05}
+	labels := []bool{F, T, T, T, F, F, F, F, F, F, F, F, F, T}
+	tests := []struct {
+		fpr       float64
+		threshold float64
+		c         eval.Confusion
+	}{
+		// No negative may be flagged: nothing is, the threshold sits just
+		// above the top score.
+		{0, math.Nextafter(0.95, 1), eval.Confusion{FN: 4, TN: 10}},
+		// One negative (10%) may be flagged: 0.8 catches two positives; 0.5
+		// would flag a second negative.
+		{0.1, 0.8, eval.Confusion{TP: 2, FP: 1, TN: 9, FN: 2}},
+		{0.15, 0.8, eval.Confusion{TP: 2, FP: 1, TN: 9, FN: 2}},
+		// Two: the tied pair at 0.5 comes in whole.
+		{0.2, 0.5, eval.Confusion{TP: 3, FP: 2, TN: 8, FN: 1}},
+		// Everything.
+		{1, 0.05, eval.Confusion{TP: 4, FP: 10}},
+	}
+	for _, tt := range tests {
+		p, ok := eval.AtFPR(scores, labels, tt.fpr)
+		if !ok || p.Threshold != tt.threshold || p.Confusion != tt.c || p.FPR > tt.fpr || !near(p.Recall, tt.c.Recall()) {
+			t.Errorf("AtFPR(%v) = %+v, %v; want threshold %v, %+v", tt.fpr, p, ok, tt.threshold, tt.c)
+		}
+	}
+	if _, ok := eval.AtFPR([]float64{0.3}, []bool{F}, 0.1); ok {
+		t.Error("no positives gave a point")
+	}
+	if _, ok := eval.AtFPR([]float64{0.3}, []bool{T}, 0.1); ok {
+		t.Error("no negatives gave a point")
+	}
+	// A NaN score is never reached by a threshold.
+	p, _ := eval.AtFPR([]float64{math.NaN(), 0.4}, []bool{T, F}, 1)
+	if p.Threshold != 0.4 || p.TP != 0 || p.FP != 1 {
+		t.Errorf("nan: %+v", p)
+	}
+}

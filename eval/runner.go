@@ -88,6 +88,9 @@ type Runner struct {
 	Threshold float64
 	// Sweep lists the thresholds of the sweep; nil means DefaultSweep().
 	Sweep []float64
+	// FPRs lists the false-positive rates at which the report gives the
+	// best recall (Metrics.AtFPR); nil means DefaultFPRs().
+	FPRs []float64
 	// Slowest is how many of the slowest examples to report (0: none).
 	Slowest int
 	// Worst is how many of the worst false positives and false negatives to
@@ -114,6 +117,8 @@ type Report struct {
 	Overall    Metrics           `json:"overall"`
 	Categories []CategoryMetrics `json:"categories"`
 	Sweep      []Point           `json:"sweep"`
+	// FPRs are the false-positive rates of every Metrics.AtFPR, in order.
+	FPRs []float64 `json:"fprs,omitempty"`
 
 	Latency Latency  `json:"latency"`
 	Slowest []Timing `json:"slowest,omitempty"`
@@ -136,6 +141,12 @@ type Metrics struct {
 	// Sweep is the threshold sweep (per category only; the overall sweep is
 	// Report.Sweep).
 	Sweep []Point `json:"sweep,omitempty"`
+	// AtFPR holds, for each of the runner's FPRs in order, the operating
+	// point with the highest recall whose false-positive rate is at most
+	// that (see AtFPR; empty when there are no positives or no negatives).
+	// Unlike a fixed threshold it compares scorers whose scores are
+	// calibrated differently.
+	AtFPR []Point `json:"at_fpr,omitempty"`
 }
 
 // CategoryMetrics are the measures for one category. Its positives are the
@@ -188,6 +199,15 @@ func (r *Runner) Run(ctx context.Context, examples []Example) (*Report, error) {
 	if !(th >= 0 && th <= 1) {
 		return nil, fmt.Errorf("eval: threshold %v outside [0,1]", th)
 	}
+	fprs := r.FPRs
+	if fprs == nil {
+		fprs = DefaultFPRs()
+	}
+	for _, f := range fprs {
+		if !(f >= 0 && f <= 1) {
+			return nil, fmt.Errorf("eval: false-positive rate %v outside [0,1]", f)
+		}
+	}
 	results, wall, err := r.score(ctx, examples)
 	if err != nil {
 		return nil, err
@@ -196,7 +216,7 @@ func (r *Runner) Run(ctx context.Context, examples []Example) (*Report, error) {
 	if sweep == nil {
 		sweep = DefaultSweep()
 	}
-	return buildReport(examples, results, wall, th, sweep, r.Slowest, r.Worst), nil
+	return buildReport(examples, results, wall, th, sweep, fprs, r.Slowest, r.Worst), nil
 }
 
 func (r *Runner) score(ctx context.Context, examples []Example) ([]Result, time.Duration, error) {
@@ -252,8 +272,8 @@ feed:
 	return results, time.Since(start), nil
 }
 
-func buildReport(examples []Example, results []Result, wall time.Duration, th float64, sweep []float64, nSlow, nWorst int) *Report {
-	rep := &Report{Examples: len(examples), Threshold: th}
+func buildReport(examples []Example, results []Result, wall time.Duration, th float64, sweep, fprs []float64, nSlow, nWorst int) *Report {
+	rep := &Report{Examples: len(examples), Threshold: th, FPRs: fprs}
 	var scores []float64
 	var labels []bool
 	var ok []int // indexes of examples that scored
@@ -269,7 +289,7 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 		scores = append(scores, results[i].Unsafe)
 		labels = append(labels, examples[i].Unsafe)
 	}
-	rep.Overall = metricsOf(scores, labels, th, nil)
+	rep.Overall = metricsOf(scores, labels, th, nil, fprs)
 	rep.Positives, rep.Negatives = rep.Overall.Positives, rep.Overall.Negatives
 	rep.Sweep = Sweep(scores, labels, sweep)
 
@@ -294,7 +314,7 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 		if pos == 0 {
 			continue
 		}
-		rep.Categories = append(rep.Categories, CategoryMetrics{Category: c, Metrics: metricsOf(cs, cl, th, sweep)})
+		rep.Categories = append(rep.Categories, CategoryMetrics{Category: c, Metrics: metricsOf(cs, cl, th, sweep, fprs)})
 	}
 
 	// Timing.
@@ -355,10 +375,18 @@ func buildReport(examples []Example, results []Result, wall time.Duration, th fl
 	return rep
 }
 
-func metricsOf(scores []float64, labels []bool, th float64, sweep []float64) Metrics {
+func metricsOf(scores []float64, labels []bool, th float64, sweep, fprs []float64) Metrics {
 	m := Metrics{Point: PointAt(scores, labels, th)}
 	if sweep != nil {
 		m.Sweep = Sweep(scores, labels, sweep)
+	}
+	for _, f := range fprs {
+		p, ok := AtFPR(scores, labels, f)
+		if !ok {
+			m.AtFPR = nil
+			break
+		}
+		m.AtFPR = append(m.AtFPR, p)
 	}
 	if b, ok := BestF1(scores, labels); ok {
 		m.BestF1 = &b

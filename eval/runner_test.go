@@ -88,6 +88,14 @@ func TestRunnerReport(t *testing.T) {
 	if h := byCat[hazard.Hate]; h.BestF1 == nil || h.BestF1.Threshold != 0.2 || h.BestF1.F1 != 1 || len(h.Sweep) != 9 || h.Sweep[1].TP != 2 {
 		t.Errorf("hate best F1 %+v sweep %+v", h.BestF1, h.Sweep)
 	}
+	// With two negatives, 1%, 3% and 5% all allow none: .9P .8P .7P pass,
+	// .6N does not.
+	if a := rep.Overall.AtFPR; len(a) != 3 || a[0].Threshold != 0.7 || a[0].TP != 3 || a[0].FP != 0 || a[2] != a[0] {
+		t.Errorf("overall at FPR %+v", a)
+	}
+	if h := byCat[hazard.Hate]; len(h.AtFPR) != 3 || h.AtFPR[1].TP != 2 {
+		t.Errorf("hate at FPR %+v", h.AtFPR)
+	}
 	if rep.Overall.Sweep != nil || rep.Overall.BestF1 == nil {
 		t.Errorf("overall sweep belongs in Report.Sweep; best F1 %+v", rep.Overall.BestF1)
 	}
@@ -154,6 +162,10 @@ func TestRunnerCancel(t *testing.T) {
 func TestRunnerRejectsBadThreshold(t *testing.T) {
 	if _, err := (&eval.Runner{Scorer: tableScorer{}, Threshold: 1.5}).Run(context.Background(), nil); err == nil {
 		t.Fatal("threshold 1.5 accepted")
+	}
+	_, err := (&eval.Runner{Scorer: tableScorer{}, Threshold: 0.5, FPRs: []float64{0.03, -0.1}}).Run(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "false-positive rate -0.1") {
+		t.Fatalf("false-positive rate -0.1: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,8 +55,10 @@ prompt_injection (pii and secrets are data-leak categories and do not count).
 The report gives precision, recall, F1, false-positive rate and AUPRC
 (average precision) overall and per labelled category, the best-F1
 threshold among the scores seen (written F1@threshold; check it on
-held-out data before putting it in a policy), a threshold sweep (per
-category too in --json),
+held-out data before putting it in a policy), the recall at fixed
+false-positive rates (--fpr, default 1%,3%,5%: the lowest threshold that
+flags no more of the safe text, so scorers calibrated differently compare
+fairly), a threshold sweep (per category too in --json),
 scan latency and the slowest examples. Slow examples are named by line
 number and a short SHA-256 of the text, never by the text: eval sets are
 mostly harmful prompts and a timing table has no need to print them.
@@ -144,6 +147,7 @@ func runEval(env *cliEnv, args []string) int {
 	noModel := fs.Bool("no-classifier", false, "skip the trained classifier (lexicon and PII only)")
 	onlyModel := fs.Bool("classifier-only", false, "score with the trained classifier alone (no lexicon, no PII)")
 	modelFile := fs.String("model", "", "score with the classifier model in this `file` (written by warden train) instead of the embedded one")
+	fprList := fs.String("fpr", "1%,3%,5%", "report the best recall at each of these false-positive rates (comma-separated, `rates` as 0.03 or 3%)")
 	guardPath := fs.String("guard", "", "evaluate a cascade to the guard model configured in this JSON or YAML `file`")
 	if code, ok := parseFlags(env, fs, args); !ok {
 		return code
@@ -163,6 +167,10 @@ func runEval(env *cliEnv, args []string) int {
 	}
 	if *nErrors < 0 || *slowest < 0 {
 		return fail("--errors and --slowest must not be negative")
+	}
+	fprs, err := parseRates(*fprList)
+	if err != nil {
+		return fail("--fpr: %v", err)
 	}
 
 	var (
@@ -228,7 +236,7 @@ func runEval(env *cliEnv, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	runner := eval.Runner{Scorer: eval.PipelineScorer(pl), Workers: *workers, Threshold: *threshold,
-		Slowest: *slowest, Worst: *nErrors}
+		FPRs: fprs, Slowest: *slowest, Worst: *nErrors}
 	if f, ok := env.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		var mu sync.Mutex
 		var last time.Time
@@ -331,6 +339,31 @@ func printEval(w io.Writer, o *evalOutput) {
 	}
 	tw.Flush()
 
+	if len(r.Overall.AtFPR) > 0 {
+		fmt.Fprintln(w, "\nrecall at a fixed false-positive rate (the lowest threshold among the scores seen that flags no more of the safe text):")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, f := range r.FPRs {
+			fmt.Fprintf(tw, "FPR ≤ %.3g%%\t", 100*f)
+		}
+		fmt.Fprintln(tw)
+		atRow := func(name string, m eval.Metrics) {
+			if len(m.AtFPR) == 0 {
+				return
+			}
+			fmt.Fprintf(tw, "%s\t", name)
+			for _, p := range m.AtFPR {
+				fmt.Fprintf(tw, "%.3f@%.3g\t", p.Recall, p.Threshold)
+			}
+			fmt.Fprintln(tw)
+		}
+		atRow("overall", r.Overall)
+		for _, c := range r.Categories {
+			atRow(string(c.Category), c.Metrics)
+		}
+		tw.Flush()
+	}
+
 	fmt.Fprintln(w, "\nthreshold sweep (overall):")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "THRESHOLD\tPRECISION\tRECALL\tF1\tFPR\tTP\tFP\tTN\tFN\t")
@@ -390,4 +423,26 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
 	}
 	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// parseRates reads a comma-separated list of rates in [0,1], each written
+// as a fraction (0.03) or a percentage (3%). An empty list is allowed.
+func parseRates(s string) ([]float64, error) {
+	out := []float64{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		num, scale := f, 1.0
+		if n, ok := strings.CutSuffix(f, "%"); ok {
+			num, scale = n, 100
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if err != nil || !(v/scale >= 0 && v/scale <= 1) {
+			return nil, fmt.Errorf("%q is not a rate between 0 and 1 (or 0%% and 100%%)", f)
+		}
+		out = append(out, v/scale)
+	}
+	return out, nil
 }

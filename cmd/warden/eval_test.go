@@ -57,6 +57,7 @@ func TestEvalJSON(t *testing.T) {
 			Overall                                struct{ TP, FP, TN, FN int }
 			Categories                             []struct{ Category string }
 			Sweep                                  []struct{ Threshold float64 }
+			FPRs                                   []float64
 			Slowest                                []struct {
 				Line   int
 				SHA256 string
@@ -71,7 +72,7 @@ func TestEvalJSON(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	r := o.Report
-	if r.Examples != 4 || r.Positives != 1 || r.Negatives != 3 || r.Threshold != 0.5 || len(r.Sweep) != 9 {
+	if r.Examples != 4 || r.Positives != 1 || r.Negatives != 3 || r.Threshold != 0.5 || len(r.Sweep) != 9 || len(r.FPRs) != 3 || r.FPRs[1] != 0.03 {
 		t.Fatalf("report %+v", r)
 	}
 	// Nothing in the data is known to the built-in detectors except the
@@ -91,11 +92,12 @@ func TestEvalJSON(t *testing.T) {
 }
 
 func TestEvalText(t *testing.T) {
-	code, out, errs := runEvalCmd(t, evalData, nil, "--data", "-", "--no-classifier", "--threshold", "0.3")
+	code, out, errs := runEvalCmd(t, evalData, nil, "--data", "-", "--no-classifier", "--threshold", "0.3", "--fpr", "2.5%, 0.1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"-: 4 examples (1 unsafe, 3 safe)", "threshold 0.30", "overall", "cbrn_weapons", "threshold sweep", "latency per text", "slowest (line, sha256"} {
+	for _, want := range []string{"-: 4 examples (1 unsafe, 3 safe)", "threshold 0.30", "overall", "cbrn_weapons", "threshold sweep", "latency per text", "slowest (line, sha256",
+		"recall at a fixed false-positive rate", "FPR ≤ 2.5%", "FPR ≤ 10%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -115,6 +117,8 @@ func TestEvalModelFlagErrors(t *testing.T) {
 		{[]string{"--data", "-", "--model", bad}, "classifier model " + bad},
 		{[]string{"--data", "-", "--model", bad, "--no-classifier"}, "--no-classifier excludes"},
 		{[]string{"--data", "-", "--classifier-only", "--no-classifier"}, "--no-classifier excludes"},
+		{[]string{"--data", "-", "--fpr", "3%,2"}, `--fpr: "2" is not a rate between 0 and 1`},
+		{[]string{"--data", "-", "--fpr", "x%"}, `--fpr: "x%" is not a rate`},
 	} {
 		code, _, errs := runEvalCmd(t, evalData, nil, c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {
