@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unsafe"
 )
 
@@ -130,7 +131,11 @@ func CaseOnly(v *View) bool { return v.Name == "folded" && v.Identity() }
 // skipHigh returns the index of the first byte below 0x80 in s[i:end],
 // or end: it passes over text in other scripts eight bytes at a time.
 func skipHigh(s string, i, end int) int {
-	for i+8 <= end && load64(s, i)&highs == highs {
+	for i+8 <= end {
+		if low := ^load64(s, i) & highs; low != 0 {
+			// the first byte below 0x80 of the eight
+			return i + bits.TrailingZeros64(low)>>3
+		}
 		i += 8
 	}
 	for i < end && s[i] >= 0x80 {

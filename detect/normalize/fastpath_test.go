@@ -210,3 +210,23 @@ func FuzzLeet(f *testing.F) {
 	}
 	f.Fuzz(checkLeet)
 }
+
+// TestSkipHigh compares skipHigh with a byte-by-byte loop at every start
+// and end of texts mixing ASCII and high bytes.
+func TestSkipHigh(t *testing.T) {
+	texts := []string{"", "a", "中", "中文中文中文a", "中文中文中文中文中文中文中文中文x中文", "\xff\xfe\x80\x81\x82\x83\x84\x85\x86\x87\x88\x7f",
+		"abc 中文，中文！ok 日本語のテキスト\n" + strings.Repeat("é", 40) + "z"}
+	for _, s := range texts {
+		for i := 0; i <= len(s); i++ {
+			for end := i; end <= len(s); end++ {
+				want := i
+				for want < end && s[want] >= 0x80 {
+					want++
+				}
+				if got := skipHigh(s, i, end); got != want {
+					t.Fatalf("skipHigh(%q, %d, %d) = %d, want %d", s, i, end, got, want)
+				}
+			}
+		}
+	}
+}
