@@ -1,6 +1,9 @@
 package normalize
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // The range of the traditional→simplified table: CJK Extension A and the
 // Unified Ideographs block, where nearly all traditional forms in use are.
@@ -48,6 +51,7 @@ func Simplified(r rune) rune {
 func SimplifiedText(s string) (string, bool) {
 	i := asciiWords(s)
 	var b []byte
+	done := 0 // s[:done] is in b
 	for i < len(s) {
 		c := s[i]
 		if c < 0xE3 || c > 0xE9 || !hanAt(s, i) {
@@ -55,16 +59,35 @@ func SimplifiedText(s string) (string, bool) {
 			continue
 		}
 		r := rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
-		if t := Simplified(r); t != r && utf8.RuneLen(t) == 3 {
+		// hanAt holds r to t2sLo..t2sHi. Most characters have no other
+		// form: a bit each, in a table that stays in cache, says so.
+		if k := r - t2sLo; t2sChanges[k>>6]&(1<<(k&63)) != 0 {
 			if b == nil {
-				b = []byte(s)
+				b = make([]byte, 0, len(s))
 			}
-			utf8.EncodeRune(b[i:i+3], t)
+			b = append(b, s[done:i]...)
+			b = utf8.AppendRune(b, t2sTable[k])
+			done = i + 3
 		}
 		i += 3
 	}
 	if b == nil {
 		return s, false
 	}
-	return string(b), true
+	b = append(b, s[done:]...)
+	// b is never written again: hand it over without a second copy.
+	return unsafe.String(&b[0], len(b)), true
 }
+
+// t2sChanges has bit r-t2sLo set when SimplifiedText replaces r: Simplified
+// changes it, to a rune of the same UTF-8 length.
+var t2sChanges = func() *[(t2sHi - t2sLo + 64) / 64]uint64 {
+	var m [(t2sHi - t2sLo + 64) / 64]uint64
+	for r := rune(t2sLo); r <= t2sHi; r++ {
+		if t := Simplified(r); t != r && utf8.RuneLen(t) == 3 {
+			k := r - t2sLo
+			m[k>>6] |= 1 << (k & 63)
+		}
+	}
+	return &m
+}()

@@ -77,7 +77,55 @@ func FuzzSimplifiedText(f *testing.F) {
 		if again, ch := SimplifiedText(got); ch || again != got {
 			t.Fatalf("not idempotent: %q → %q", got, again)
 		}
+		if want := simplifiedTextSlow(s); got != want {
+			t.Fatalf("SimplifiedText(%q) = %q, want %q", s, got, want)
+		}
 	})
+}
+
+// simplifiedTextSlow is SimplifiedText rune by rune, without its bit table
+// or its copying in stretches.
+func simplifiedTextSlow(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(s); i++ {
+		if !hanAt(s, i) {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		if t := Simplified(r); t != r && utf8.RuneLen(t) == 3 {
+			utf8.EncodeRune(b[i:], t)
+		}
+		i += 2
+	}
+	return string(b)
+}
+
+// TestSimplifiedTextEveryRune compares SimplifiedText with the slow
+// reference on every rune of the table's range, alone and between others.
+func TestSimplifiedTextEveryRune(t *testing.T) {
+	st := func(s string) string { r, _ := SimplifiedText(s); return r }
+	var sb strings.Builder
+	for r := rune(t2sLo - 16); r <= t2sHi+16; r++ {
+		one := string(r)
+		if got, want := st(one), simplifiedTextSlow(one); got != want {
+			t.Fatalf("U+%04X: %q, want %q", r, got, want)
+		}
+		sb.WriteRune(r)
+		if r%7 == 0 {
+			sb.WriteString("a,")
+		}
+	}
+	s := sb.String()
+	got, changed := SimplifiedText(s)
+	if want := simplifiedTextSlow(s); got != want || !changed {
+		t.Fatal("the whole range differs from the slow reference")
+	}
+	for k := 0; k < len(s); k += 4099 {
+		part := s[k:min(len(s), k+5000)] // cut anywhere, even inside a rune
+		if got, want := st(part), simplifiedTextSlow(part); got != want {
+			t.Fatalf("part at %d differs", k)
+		}
+	}
 }
 
 func BenchmarkSimplifiedTextASCII64KiB(b *testing.B) {
