@@ -1,5 +1,7 @@
 package normalize
 
+import "sync"
+
 // Options bound the work Views does.
 type Options struct {
 	// MaxDepth bounds how many decoders may be chained (base64>hex>rot13 is 3).
@@ -65,8 +67,34 @@ func (o Options) withDefaults() Options {
 // encoded bytes it came from (its base64 quantum, hex pair, escape or
 // entity; groups of quanta for long tokens).
 func Views(text string, opt Options) []View {
-	n := normalizer{opt: opt.withDefaults()}
-	return n.run(text)
+	n := normalizers.Get().(*normalizer)
+	n.opt = opt.withDefaults()
+	views := n.run(text)
+	n.release()
+	return views
+}
+
+// normalizers keeps the buffers of folding and decoding from one call to
+// Views to the next: a long text otherwise grows them anew each time.
+// Nothing Views returns points into them (texts and mappings are copied
+// out).
+var normalizers = sync.Pool{New: func() any { return new(normalizer) }}
+
+// maxPooledBuffer bounds the buffers a pooled normalizer keeps, in bytes,
+// so one huge text does not stay in memory.
+const maxPooledBuffer = 1 << 20
+
+// release forgets this call's views and returns n to the pool.
+func (n *normalizer) release() {
+	n.views = nil
+	n.f.src = ""
+	if cap(n.f.out) > maxPooledBuffer || cap(n.f.m.spans) > maxPooledBuffer/8 {
+		n.f.out, n.f.m.spans = nil, nil
+	}
+	if cap(n.d.out) > maxPooledBuffer || cap(n.d.m.spans) > maxPooledBuffer/8 {
+		n.d.out, n.d.m.spans = nil, nil
+	}
+	normalizers.Put(n)
 }
 
 // normalizer holds the state of one call to Views.
