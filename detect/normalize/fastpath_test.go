@@ -230,3 +230,29 @@ func TestSkipHigh(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainRun compares plainRun with stepping plainAt over every
+// three-byte sequence of lead bytes E0..EF, in runs and cut at the end.
+func TestPlainRun(t *testing.T) {
+	slow := func(s string, j int) int {
+		for plainAt(s, j) {
+			j += 3
+		}
+		return j
+	}
+	conts := []byte{0x00, 0x41, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x98, 0x99, 0x9c, 0x9d, 0xa9, 0xaa, 0xbf, 0xc0, 0xff}
+	for lead := 0xE0; lead <= 0xEF; lead++ {
+		for _, b1 := range conts {
+			for _, b2 := range conts {
+				c := string([]byte{byte(lead), b1, b2})
+				for _, s := range []string{c, "中" + c + "文", "中文" + c, c + "中文中", "中" + c[:2], "、" + c + "“中"} {
+					for j := 0; j <= len(s); j++ {
+						if got, want := plainRun(s, j), slow(s, j); got != want {
+							t.Fatalf("plainRun(%q, %d) = %d, want %d", s, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
