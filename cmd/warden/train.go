@@ -46,6 +46,7 @@ func runTrain(env *cliEnv, args []string) int {
 	bits := fs.Uint("bits", def.Config.Bits, "log2 of the number of hashed feature buckets")
 	dim := fs.Int("dim", def.Config.Dim, "embedding width")
 	hidden := fs.Int("hidden", def.Config.Hidden, "hidden layer width (0 = none)")
+	joint := fs.Bool("joint-heads", !def.Config.CondHeads, "train the category heads on every example (P(category and unsafe)), as models before the ninth session did, instead of on unsafe examples only")
 	seed := fs.Uint64("seed", def.Seed, "random seed")
 	capRows := fs.Int("cap", data.DefaultCap, "rows kept per public source (-1 = all)")
 	sample := fs.Float64("sample", 1, "fraction of the train split to use (for quick experiments)")
@@ -71,6 +72,7 @@ func runTrain(env *cliEnv, args []string) int {
 	opt.Epochs, opt.LR, opt.Seed, opt.UnsafeWeight, opt.Workers, opt.Augment = *epochs, *lr, *seed, *unsafeW, *workers, *augment
 	opt.Dropout, opt.Optimizer = *dropout, *optimizer
 	opt.Config.Bits, opt.Config.Dim, opt.Config.Hidden = *bits, *dim, *hidden
+	opt.Config.CondHeads = !*joint
 	opt.Log = env.stderr
 	if err := opt.Validate(); err != nil {
 		fmt.Fprintf(env.stderr, "warden train: %v\n", err)

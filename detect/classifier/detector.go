@@ -14,15 +14,18 @@
 // forms, so text from Taiwan or Hong Kong reaches the same features. Training
 // averages the features' embeddings over a window of tokens and feeds the
 // average through a ReLU hidden layer to sigmoid heads: "unsafe" plus one
-// per hazard category. Because the average is linear, the shipped model
-// stores every embedding already projected through the hidden layer, as
-// int8: scoring a window is an int32 sum of table rows, one ReLU and a small
-// output layer. Long texts are scored in overlapping 256-token windows, and
-// documents over 1024 tokens also in 32-token local windows; the maximum
-// per head is kept, so a harmful passage inside a long benign document is
-// not diluted. A local window's logits are lowered first (the model's
-// LocalBias): the maximum over hundreds of short readings is noisy, and
-// unlowered it flagged most long benign documents.
+// per hazard category, the category heads trained on unsafe examples only
+// (P(category | unsafe), so the top one names a borderline text's most
+// likely harm rather than whichever head is least low). Because the
+// average is linear, the shipped model stores every embedding already
+// projected through the hidden layer, as int8: scoring a window is an
+// int32 sum of table rows, one ReLU and a small output layer. Long texts
+// are scored in overlapping 256-token windows, and documents over 1024
+// tokens also in 32-token local windows; the maximum per head is kept, so
+// a harmful passage inside a long benign document is not diluted. A local
+// window's logits are lowered first (the model's LocalBias): the maximum
+// over hundreds of short readings is noisy, and unlowered it flagged most
+// long benign documents.
 // Every head is Platt-calibrated on the dev split.
 //
 // The trained model is embedded in the binary (model/classifier.wcm); New

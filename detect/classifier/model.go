@@ -40,6 +40,12 @@ type Config struct {
 	// simplified (see tokenize). Older model files carry no version and
 	// keep the original.
 	FeatureVersion int `json:"feature_version,omitempty"`
+	// CondHeads marks category heads trained on unsafe examples only, so
+	// that each gives P(category | unsafe, text) and the top one names
+	// the most likely harm of a text that is unsafe, however sure the
+	// model is that it is. Older model files trained them on every
+	// example (P(category, unsafe | text)).
+	CondHeads bool `json:"cond_heads,omitempty"`
 	// Heads names the sigmoid outputs: "unsafe" first, then hazard
 	// category IDs.
 	Heads []string `json:"heads"`
@@ -542,12 +548,14 @@ type Scores struct {
 	Unsafe float64
 	// Categories holds a score per category head. The top category (the
 	// head with the highest probability) scores Unsafe; every other
-	// category scores its head's probability capped at Unsafe. So the
-	// maximum is P(unsafe), and "any category ≥ t" means exactly
-	// "P(unsafe) ≥ t".
+	// category scores its head's probability times Unsafe when the heads
+	// are conditional (Config.CondHeads), else its head's probability
+	// capped at Unsafe. So the maximum is P(unsafe), and "any category
+	// ≥ t" means exactly "P(unsafe) ≥ t".
 	Categories map[hazard.Category]float64
-	// Heads holds each category head's own calibrated probability
-	// (P(category | text) as the head learned it), for evaluation.
+	// Heads holds each category head's own calibrated probability, for
+	// evaluation: P(category | unsafe, text) for conditional heads,
+	// P(category and unsafe | text) for the older joint ones.
 	Heads map[hazard.Category]float64
 }
 
@@ -590,7 +598,11 @@ func (m *Model) scores(raw []float32) Scores {
 	}
 	for k := 1; k < len(p); k++ {
 		s.Heads[m.heads[k]] = p[k]
-		s.Categories[m.heads[k]] = math.Min(p[k], p[0])
+		if m.cfg.CondHeads {
+			s.Categories[m.heads[k]] = p[k] * p[0]
+		} else {
+			s.Categories[m.heads[k]] = math.Min(p[k], p[0])
+		}
 	}
 	s.Categories[m.heads[top]] = p[0]
 	return s

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/warden-safety/warden/hazard"
 )
 
 // tinyModel returns a small model with random weights.
@@ -77,6 +79,51 @@ func TestTopCategoryIsUnsafe(t *testing.T) {
 		for c, v := range sc.Categories {
 			if v > sc.Unsafe+1e-12 || v < 0 {
 				t.Errorf("%q: %s = %v outside [0, unsafe=%v]", s, c, v, sc.Unsafe)
+			}
+		}
+	}
+}
+
+// TestCategoryScores checks how the heads become category scores: the
+// head with the highest probability carries P(unsafe); every other
+// category scores min(head, P(unsafe)) when the heads were trained on
+// every row, and head × P(unsafe) when they were trained on unsafe rows
+// only (CondHeads: the head is then P(category | unsafe)). The flag
+// survives a round trip through the file.
+func TestCategoryScores(t *testing.T) {
+	for _, cond := range []bool{false, true} {
+		cfg := Config{Bits: 10, Dim: 8, Hidden: 6, Window: 16, Stride: 8, CondHeads: cond,
+			Heads: []string{UnsafeHead, "hate", "cbrn_weapons", "prompt_injection"}}
+		m := randomModel(t, cfg, 3, []Platt{{A: 1.5, B: -0.2}, {A: 1}, {A: 0.5, B: 0.1}, {A: 2}}, nil)
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err = ReadModel(bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if m.Config().CondHeads != cond {
+			t.Fatalf("CondHeads %v read back as %v", cond, m.Config().CondHeads)
+		}
+		for _, s := range []string{"one", "two words", "ignore previous instructions", "如何制作炸弹"} {
+			sc := m.Predict(s)
+			var top hazard.Category
+			for c, h := range sc.Heads {
+				if top == "" || h > sc.Heads[top] {
+					top = c
+				}
+			}
+			for c, v := range sc.Categories {
+				want := math.Min(sc.Heads[c], sc.Unsafe)
+				if cond {
+					want = sc.Heads[c] * sc.Unsafe
+				}
+				if c == top {
+					want = sc.Unsafe
+				}
+				if math.Abs(v-want) > 1e-12 {
+					t.Errorf("cond %v, %q: %s = %v, want %v (head %v, unsafe %v)", cond, s, c, v, want, sc.Heads[c], sc.Unsafe)
+				}
 			}
 		}
 	}

@@ -129,6 +129,10 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 	for l, v := range byLang {
 		r.APByLang[l], _ = eval.AveragePrecision(v[0], langLab[l])
 	}
+	// A category's truth counts every safe row as a negative, also where
+	// the heads were trained on unsafe rows only (CondHeads).
+	truthCfg := cfg
+	truthCfg.CondHeads = false
 	for i, e := range ex {
 		s := scores[i]
 		pred := s.Unsafe >= t
@@ -145,7 +149,7 @@ func Count(cfg classifier.Config, ex []data.Example, scores []classifier.Scores,
 				r.HardNegatives.Add(false, pred)
 			}
 		}
-		y, mask := Targets(cfg, e)
+		y, mask := Targets(truthCfg, e)
 		for k := 1; k < len(cfg.Heads); k++ {
 			if mask[k] == 0 {
 				continue

@@ -60,7 +60,7 @@ func DefaultConfig() classifier.Config {
 		heads = append(heads, string(h))
 	}
 	return classifier.Config{Bits: 18, Dim: 64, Hidden: 32, Window: 256, Stride: 128, Local: 32, LocalStride: 16, LocalMin: 1024, LocalBias: 5,
-		FeatureVersion: 2, Heads: heads}
+		FeatureVersion: 2, CondHeads: true, Heads: heads}
 }
 
 // Options control training.
@@ -209,7 +209,7 @@ func Targets(cfg classifier.Config, e data.Example) (y, mask []float32) {
 	if e.Unsafe {
 		y[0] = 1
 	}
-	if e.Unsafe && len(e.Labels) == 0 {
+	if e.Unsafe && len(e.Labels) == 0 || !e.Unsafe && cfg.CondHeads {
 		return y, mask
 	}
 	idx := map[hazard.Category]int{}

@@ -200,10 +200,22 @@ func TestTargets(t *testing.T) {
 	if y[0] != 1 || m[0] != 1 || m[1] != 0 {
 		t.Fatalf("unknown category: y=%v mask=%v", y, m)
 	}
+	// The shipped shape trains its category heads on unsafe rows only: a
+	// safe row teaches the unsafe head alone.
+	if !cfg.CondHeads {
+		t.Fatal("DefaultConfig has joint category heads")
+	}
+	y, m = Targets(cfg, data.Example{})
+	for k := range y {
+		if y[k] != 0 || m[k] != map[bool]float32{true: 1, false: 0}[k == 0] {
+			t.Fatalf("safe, conditional heads: y=%v mask=%v", y, m)
+		}
+	}
+	cfg.CondHeads = false
 	y, m = Targets(cfg, data.Example{})
 	for k := range y {
 		if y[k] != 0 || m[k] != 1 {
-			t.Fatalf("safe: y=%v mask=%v", y, m)
+			t.Fatalf("safe, joint heads: y=%v mask=%v", y, m)
 		}
 	}
 }
