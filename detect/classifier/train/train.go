@@ -49,11 +49,14 @@ var headFold = map[hazard.Category]hazard.Category{
 // document is a noisy reading. Unlowered (the shape up to the eighth
 // session), it flagged 40 of 63 documents of 6 KB or more joined from safe
 // texts the model passes on their own (TestLongSafeDocumentsNotFlagged;
-// lowered by 5: 3 of 66) and 32 of the 44 safe dev and test rows of 5 KB or
-// more (13 of 44), while a harmful sentence buried in such a document is
-// now found about a third of the time instead of almost always
-// (docs/quality.md, "Long documents"). The lexicon reads the whole text
-// whatever its length.
+// the shipped model: 3 of 69) and 32 of the 44 safe dev and test rows of
+// 5 KB or more (10 of 44), while a harmful sentence buried in such a
+// document is now found about a third of the time instead of almost
+// always (docs/quality.md, "Long documents"). The lexicon reads the whole
+// text whatever its length.
+//
+// CondHeads: the category heads learn from unsafe examples only
+// (classifier.Config).
 func DefaultConfig() classifier.Config {
 	heads := []string{classifier.UnsafeHead}
 	for _, h := range DefaultHeads {
