@@ -84,24 +84,12 @@ func At(scores []float64, labels []bool, threshold float64) Confusion {
 // false when there are no positives, where AP is undefined. NaN scores are
 // treated as the lowest score.
 func AveragePrecision(scores []float64, labels []bool) (ap float64, ok bool) {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	items := make([]item, len(scores))
-	positives := 0
-	for i, s := range scores {
-		items[i] = item{key(s), labels[i]}
-		if labels[i] {
-			positives++
-		}
-	}
+	// Order within a group of equal scores does not matter: the group is
+	// consumed whole.
+	items, positives := ranked(scores, labels)
 	if positives == 0 {
 		return 0, false
 	}
-	// Order within a group of equal scores does not matter: the group is
-	// consumed whole.
-	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
 	tp, fp := 0, 0
 	prevRecall := 0.0
 	for i := 0; i < len(items); {
@@ -120,6 +108,28 @@ func AveragePrecision(scores []float64, labels []bool) (ap float64, ok bool) {
 		}
 	}
 	return ap, true
+}
+
+// scored is one example of a ranking: its score (NaN read as -Inf) and
+// whether it is a positive.
+type scored struct {
+	s   float64
+	pos bool
+}
+
+// ranked returns the examples ordered by decreasing score (equal scores in
+// any order) and the number of positives.
+func ranked(scores []float64, labels []bool) ([]scored, int) {
+	items := make([]scored, len(scores))
+	positives := 0
+	for i, s := range scores {
+		items[i] = scored{key(s), labels[i]}
+		if labels[i] {
+			positives++
+		}
+	}
+	slices.SortFunc(items, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
+	return items, positives
 }
 
 // key orders NaN below every number.
@@ -160,22 +170,10 @@ func Sweep(scores []float64, labels []bool, thresholds []float64) []Point {
 // confusion changes); ties go to the higher threshold, which flags less.
 // ok is false when there are no positives.
 func BestF1(scores []float64, labels []bool) (best Point, ok bool) {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	items := make([]item, len(scores))
-	positives := 0
-	for i, s := range scores {
-		items[i] = item{key(s), labels[i]}
-		if labels[i] {
-			positives++
-		}
-	}
+	items, positives := ranked(scores, labels)
 	if positives == 0 {
 		return Point{}, false
 	}
-	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
 	var c Confusion
 	c.FN, c.TN = positives, len(items)-positives
 	bestF1 := -1.0
@@ -220,23 +218,11 @@ func DefaultSweep() []float64 {
 // is the threshold just above it (nothing flagged). ok is false when there
 // are no positives or no negatives.
 func AtFPR(scores []float64, labels []bool, maxFPR float64) (best Point, ok bool) {
-	type item struct {
-		s   float64
-		pos bool
-	}
-	items := make([]item, len(scores))
-	positives := 0
-	for i, s := range scores {
-		items[i] = item{key(s), labels[i]}
-		if labels[i] {
-			positives++
-		}
-	}
+	items, positives := ranked(scores, labels)
 	negatives := len(items) - positives
 	if positives == 0 || negatives == 0 {
 		return Point{}, false
 	}
-	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.s, a.s) })
 	var c Confusion
 	c.FN, c.TN = positives, negatives
 	best = Point{Threshold: math.Nextafter(items[0].s, math.Inf(1)), Confusion: c}
