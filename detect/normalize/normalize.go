@@ -103,10 +103,13 @@ type normalizer struct {
 	// noPrescan runs every transform as if prescan had flagged it (tests
 	// use it to check that prescan never hides a view).
 	noPrescan bool
-	views     []View
-	budget    int
-	f         folder
-	d         decoding
+	// slowKeepCase folds the decoders' text again instead of taking it
+	// from the folded view (tests compare the two).
+	slowKeepCase bool
+	views        []View
+	budget       int
+	f            folder
+	d            decoding
 }
 
 // item is a text waiting for decoding.
@@ -199,12 +202,25 @@ func (n *normalizer) run(text string) []View {
 		// NFKC applied, but case kept, so that "Ym9t\u200bYg==" and
 		// full-width base64 decode too. ASCII is left as it is, so this
 		// text decodes everything the original does.
-		n.f.keepCase = true
-		if ct, changed := n.f.fold(text); changed {
-			clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
-			root = item{raw: clean, flags: n.prescan(ct)}
+		// Most often (full-width punctuation in Chinese text) that text
+		// is the folded view with the case of its letters kept.
+		ct, buf, ok := "", n.f.out, false
+		if !n.slowKeepCase {
+			ct, buf, ok = keptCase(text, &base, n.f.out)
+			n.f.out = buf
 		}
-		n.f.keepCase = false
+		if ok {
+			if ct != text {
+				root = item{raw: View{Text: ct, spans: base.spans}, flags: n.prescan(ct)}
+			}
+		} else {
+			n.f.keepCase = true
+			if ct, changed := n.f.fold(text); changed {
+				clean := View{Text: ct, spans: n.f.m.finish(len(ct), len(text))}
+				root = item{raw: clean, flags: n.prescan(ct)}
+			}
+			n.f.keepCase = false
+		}
 	}
 	if root.flags&decoding == 0 {
 		return n.views
