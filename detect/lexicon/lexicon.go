@@ -155,7 +155,37 @@ type scratch struct {
 	// changes and regions hold a view's changes and the regions to scan.
 	changes []normalize.Change
 	regions []region
+	bySet   setIndex
 }
+
+// setIndex lists the hits of each set in order, so that partner visits
+// only the hits of the set it looks for.
+type setIndex struct {
+	start []int32 // the hits of set s are idx[start[s]:start[s+1]]
+	fill  []int32
+	idx   []int32
+}
+
+// build indexes hits, of sets below nsets.
+func (x *setIndex) build(hits []hit, nsets int) {
+	x.start = slices.Grow(x.start[:0], nsets+1)[:nsets+1]
+	clear(x.start)
+	for _, h := range hits {
+		x.start[h.set+1]++
+	}
+	for s := 1; s <= nsets; s++ {
+		x.start[s] += x.start[s-1]
+	}
+	x.fill = append(x.fill[:0], x.start[:nsets]...)
+	x.idx = slices.Grow(x.idx[:0], len(hits))[:len(hits)]
+	for j, h := range hits {
+		x.idx[x.fill[h.set]] = int32(j)
+		x.fill[h.set]++
+	}
+}
+
+// of returns the indices of the hits of set s, in order.
+func (x *setIndex) of(s int32) []int32 { return x.idx[x.start[s]:x.start[s+1]] }
 
 var _ detect.Detector = (*Detector)(nil)
 
@@ -588,6 +618,7 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 	if hasFullWidth(text) {
 		gap = maxGapSpan
 	}
+	indexed := false
 	for i, h := range hits {
 		for _, ri := range d.bySet[h.set] {
 			r := &d.rules[ri]
@@ -596,8 +627,12 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 			}
 			s, e := int(h.start), int(h.end)
 			cur, ok := i, true
+			if len(r.next) > 0 && !indexed {
+				sc.bySet.build(hits, len(d.sets))
+				indexed = true
+			}
 			for _, set := range r.next {
-				j := partner(text, hits, cur, set, r, gap)
+				j := partner(text, hits, sc.bySet.of(set), cur, r, gap)
 				if j < 0 {
 					ok = false
 					break
@@ -641,13 +676,29 @@ func bounded(text string, s, e int, fl uint8) bool {
 	return true
 }
 
-// partner finds a match of set within r.window words of hits[i] (after it
-// when r is ordered, on either side otherwise). Words are counted only for
-// candidates of the right set; the others are skipped by byte distance.
-func partner(text string, hits []hit, i int, set int32, r *rule, gap func(int) int) int {
+// partner finds a match of a set within r.window words of hits[i] (after
+// it when r is ordered, on either side otherwise); of lists the indices of
+// that set's hits in order. It looks at most maxNeighbours hits away on
+// each side, and stops at the first hit, of any set, too far away to be
+// within reach (hits are sorted by start, so every hit after that one in
+// that direction is too far as well).
+func partner(text string, hits []hit, of []int32, i int, r *rule, gap func(int) int) int {
 	h := hits[i]
 	limit := gap(r.window)
-	for j, n := i+1, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
+	// k is the first of the set's hits after hits[i].
+	k, hi := 0, len(of)
+	for k < hi {
+		m := int(uint(k+hi) >> 1)
+		if int(of[m]) <= i {
+			k = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for _, j := range of[k:] {
+		if int(j)-i > maxNeighbours {
+			break
+		}
 		o := hits[j]
 		if o.start < h.end {
 			continue // overlaps
@@ -655,19 +706,26 @@ func partner(text string, hits []hit, i int, set int32, r *rule, gap func(int) i
 		if int(o.start-h.end) > limit {
 			break
 		}
-		if o.set == set && within(text, int(h.end), int(o.start), r.window) {
-			return j
+		if within(text, int(h.end), int(o.start), r.window) {
+			return int(j)
 		}
 	}
 	if r.ordered {
 		return -1
 	}
-	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
+	for p := k - 1; p >= 0; p-- {
+		j := int(of[p])
+		if j == i {
+			continue
+		}
+		if i-j > maxNeighbours {
+			break
+		}
 		o := hits[j]
 		if int(h.start-o.start) > limit+MaxPatternLen {
 			break
 		}
-		if o.set == set && o.end <= h.start && within(text, int(o.end), int(h.start), r.window) {
+		if o.end <= h.start && within(text, int(o.end), int(h.start), r.window) {
 			return j
 		}
 	}
