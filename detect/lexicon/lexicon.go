@@ -786,11 +786,19 @@ func hasFullWidth(text string) bool {
 // measures the same in the original text and in its folded view.
 func gapLength(s string) int {
 	n := len(s)
-	for i := 0; i+2 < len(s); i++ {
+	// A full-width form starts with 0xEF: jump from one to the next.
+	for i := 0; i+2 < len(s); {
+		k := strings.IndexByte(s[i:len(s)-2], 0xEF)
+		if k < 0 {
+			break
+		}
+		i += k
 		if normalize.FullWidthAt(s, i) {
 			n -= 2
-			i += 2
+			i += 3
+			continue
 		}
+		i++
 	}
 	return n
 }

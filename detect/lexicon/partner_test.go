@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/warden-safety/warden/detect/normalize"
 )
 
 // partnerLinear is partner as it was before the set index: it walks every
@@ -90,5 +92,35 @@ func TestPartnerMatchesLinear(t *testing.T) {
 	}
 	if found < 1000 {
 		t.Fatalf("only %d partners found: the test proves little", found)
+	}
+}
+
+// gapLengthBytewise is gapLength tested at every byte, the reference for
+// TestGapLength.
+func gapLengthBytewise(s string) int {
+	n := len(s)
+	for i := 0; i+2 < len(s); i++ {
+		if normalize.FullWidthAt(s, i) {
+			n -= 2
+			i += 2
+		}
+	}
+	return n
+}
+
+func TestGapLength(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	pieces := []string{"ａ", "，", "！", "～", "\xef", "\xef\xbc", "\xef\xbd", "\xef\xbc\x80", "\xef\xbd\x9f", "ｾ", "中", "a", " ", "\xbc\x81"}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		for cut := 0; cut <= len(s); cut += 1 + rng.IntN(4) {
+			if got, want := gapLength(s[cut:]), gapLengthBytewise(s[cut:]); got != want {
+				t.Fatalf("gapLength(%q) = %d, bytewise %d", s[cut:], got, want)
+			}
+		}
 	}
 }
