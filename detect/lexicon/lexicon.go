@@ -122,7 +122,13 @@ type Detector struct {
 	reachWide int
 	// wholeViews reads every view whole (tests compare the two).
 	wholeViews bool
-	patterns   []string // by id, for tests
+	// runeReach is the length of the longest pattern holding each
+	// non-ASCII rune (copy.go).
+	runeReach map[rune]int32
+	// wholeCopies runs the automaton over every simplified copy instead
+	// of taking its matches from the text's (tests compare the two).
+	wholeCopies bool
+	patterns    []string // by id, for tests
 }
 
 const (
@@ -156,6 +162,12 @@ type scratch struct {
 	changes []normalize.Change
 	regions []region
 	bySet   setIndex
+	// raw holds the automaton's matches of a text whose simplified copy
+	// is scanned next; rawB, rawC, copied and windows are scratch for
+	// copyMatches.
+	raw, rawB, rawC []Match
+	copied          []copiedRune
+	windows         []region
 }
 
 // setIndex lists the hits of each set in order, so that partner visits
@@ -361,6 +373,7 @@ func compile(srcs []source) (*Detector, error) {
 	d.reach = reachOf(cp.patterns, cp.patSets, d.rules, maxGapBytes)
 	d.reachWide = reachOf(cp.patterns, cp.patSets, d.rules, maxGapSpan)
 	d.patterns = cp.patterns
+	d.runeReach = runeReachOf(cp.patterns)
 	d.pool.New = func() any { return &scratch{counts: make([]int, len(d.rules))} }
 	return d, nil
 }
@@ -501,6 +514,9 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 		if cap(sc.changes) > maxPooledHits {
 			sc.changes = nil
 		}
+		if cap(sc.raw) > maxPooledHits || cap(sc.rawB) > maxPooledHits || cap(sc.rawC) > maxPooledHits {
+			sc.raw, sc.rawB, sc.rawC = nil, nil, nil
+		}
 		d.pool.Put(sc)
 	}()
 	views := doc.Views
@@ -540,13 +556,19 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 // scanVariants scans text, which is view[off:off+len(text)], and the
 // copies of it the lists need, keeping findings that meet text[keepFrom:keepTo].
 func (d *Detector) scanVariants(sc *scratch, original, text string, off, keepFrom, keepTo int, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
-	dst = d.scanText(sc, original, text, off, keepFrom, keepTo, view, orig, dst)
 	// The Chinese lists are written in simplified characters: text in
 	// traditional script (Taiwan, Hong Kong, or an evasion) is also
 	// scanned read as simplified. The copy keeps every byte offset, so
-	// the view's own mapping to the original still holds.
-	if st, ok := normalize.SimplifiedText(text); ok {
-		dst = d.scanText(sc, original, st, off, keepFrom, keepTo, view+">simplified", orig, dst)
+	// the view's own mapping to the original still holds. Its matches
+	// mostly are the text's: they are taken from there (copy.go).
+	st, simplified := normalize.SimplifiedText(text)
+	dst = d.scanMatches(sc, original, text, off, keepFrom, keepTo, view, orig, nil, simplified, dst)
+	if simplified {
+		if raw, ok := d.copyMatches(sc, text, st); ok {
+			dst = d.scanMatches(sc, original, st, off, keepFrom, keepTo, view+">simplified", orig, raw, false, dst)
+		} else {
+			dst = d.scanText(sc, original, st, off, keepFrom, keepTo, view+">simplified", orig, dst)
+		}
 	}
 	// The automaton ignores ASCII case only, and the lists are in
 	// lower case: text with capitals in other scripts ("Игнорируй")
@@ -561,6 +583,13 @@ func (d *Detector) scanVariants(sc *scratch, original, text string, off, keepFro
 // findings that meet text[keepFrom:keepTo]. orig maps view offsets to the
 // original text (nil when the view's offsets are the original's).
 func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, keepTo int, view string, orig func(int, int) (int, int), dst []detect.Finding) []detect.Finding {
+	return d.scanMatches(sc, original, text, off, keepFrom, keepTo, view, orig, nil, false, dst)
+}
+
+// scanMatches is scanText given the automaton's matches of text in raw
+// (in the order Scan reports them within each of its streams), or, when
+// raw is nil, finding them; record then keeps them in sc.raw.
+func (d *Detector) scanMatches(sc *scratch, original, text string, off, keepFrom, keepTo int, view string, orig func(int, int) (int, int), raw []Match, record bool, dst []detect.Finding) []detect.Finding {
 	toOrig := func(s, e int) (int, int) {
 		if orig == nil {
 			return s + off, e + off
@@ -575,7 +604,7 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 	if k < 0 {
 		k = len(text)
 	}
-	d.ac.Scan(text, func(p, s, e int) {
+	add := func(p, s, e int) {
 		fl := d.patFlags[p]
 		if fl&(flagLeft|flagRight) != 0 && !bounded(text, s, e, fl) {
 			// A view that joins spaced or dotted letters may glue words
@@ -597,7 +626,21 @@ func (d *Detector) scanText(sc *scratch, original, text string, off, keepFrom, k
 				hitsB = append(hitsB, hit{set, int32(s), int32(e)})
 			}
 		}
-	})
+	}
+	switch {
+	case raw != nil:
+		for _, m := range raw {
+			add(int(m.Pattern), int(m.Start), int(m.End))
+		}
+	case record:
+		sc.raw = sc.raw[:0]
+		d.ac.Scan(text, func(p, s, e int) {
+			sc.raw = append(sc.raw, Match{int32(p), int32(s), int32(e)})
+			add(p, s, e)
+		})
+	default:
+		d.ac.Scan(text, add)
+	}
 	hits = append(hits, hitsB...)
 	sc.hits, sc.hitsB = hits, hitsB
 	if len(hits) == 0 {
