@@ -3,6 +3,7 @@ package lexicon
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // MaxPatternLen is the longest pattern, in bytes, an Automaton accepts.
@@ -35,6 +36,8 @@ type Automaton struct {
 	outIdx []int32 // outputs of state s are outs[outIdx[s]:outIdx[s+1]]
 	outs   []int32
 	patLen []int32 // in symbols (bytes after whitespace collapsing)
+	maxLen int     // the longest pattern, in symbols
+	events sync.Pool
 }
 
 // Build compiles patterns into an automaton. Pattern i is reported as i.
@@ -110,6 +113,7 @@ func Build(patterns []string) (*Automaton, error) {
 		}
 		own[s] = append(own[s], int32(id))
 		a.patLen[id] = int32(len(p))
+		a.maxLen = max(a.maxLen, len(p))
 	}
 	nstates := len(own)
 
@@ -193,14 +197,20 @@ func (a *Automaton) TableBytes() int { return 4 * len(a.delta) }
 
 // Scan calls fn for every occurrence of every pattern in text, including
 // overlapping ones. start and end are byte offsets of text. Scan does not
-// allocate.
+// allocate, but for the buffers a long text's scan keeps for the next.
 //
-// A long text is matched as two interleaved streams, split after a byte
-// that occurs in no pattern (where the automaton is back at its root, so
-// no match can cross the split): the two chains of table lookups then run
-// side by side. Matches come in order of their end offset within each
+// A text of minWide bytes or more is matched as four streams read side by
+// side (scanWide), and its matches come in order of their end offset, as
+// one stream would report them. A shorter one is matched as two
+// interleaved streams, split after a byte that occurs in no pattern
+// (where the automaton is back at its root, so no match can cross the
+// split), and matches come in order of their end offset within each
 // stream; callers that need one order sort them.
 func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
+	if len(text) >= minWide {
+		a.scanWide(text, fn)
+		return
+	}
 	k := a.split(text)
 	if k < 0 {
 		a.scanRange(text, 0, 0, fn)
@@ -227,6 +237,95 @@ func (a *Automaton) Scan(text string, fn func(pattern, start, end int)) {
 	}
 	a.scanRange(text[:k], r1, i, fn)
 	a.scanRange(text, r2, j, fn)
+}
+
+// wideStreams is how many streams Scan matches a long text in, and minWide
+// the shortest text it reads so.
+const (
+	wideStreams = 4
+	minWide     = 4096
+)
+
+// event is a match state met by a stream whose matches are reported later.
+type event struct {
+	row uint32
+	end int32
+}
+
+type eventBufs [wideStreams - 1][]event
+
+// maxPooledEvents bounds the events kept for reuse between scans.
+const maxPooledEvents = 1 << 14
+
+// scanWide matches a long text as wideStreams streams of equal length, read
+// side by side: in a pipeline the table is mostly out of cache, and each
+// stream waits on its own chain of lookups. Stream j starts in the state
+// the automaton is in at its first byte, found by reading the maxLen
+// symbols before it from the root (a state depends on no more), and
+// reports the matches that end in its stretch. The first stream reports
+// its matches at once, the others keep them and report them after, so
+// fn sees every match in order of its end, as a single stream reports
+// them.
+func (a *Automaton) scanWide(text string, fn func(pattern, start, end int)) {
+	seg := len(text) / wideStreams
+	var r [wideStreams]uint32
+	for j := 1; j < wideStreams; j++ {
+		b := j * seg
+		r[j] = a.state(text[a.start(text, b, a.maxLen):b])
+	}
+	bufs, _ := a.events.Get().(*eventBufs)
+	if bufs == nil {
+		bufs = new(eventBufs)
+	}
+	e1, e2, e3 := bufs[0][:0], bufs[1][:0], bufs[2][:0]
+	delta, class := a.delta, &a.class
+	t0, t1, t2, t3 := text[:seg], text[seg:2*seg], text[2*seg:3*seg], text[3*seg:4*seg]
+	r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
+	for i := 0; i < len(t0) && i < len(t1) && i < len(t2) && i < len(t3); i++ {
+		r0 = delta[r0+uint32(class[t0[i]])]
+		r1 = delta[r1+uint32(class[t1[i]])]
+		r2 = delta[r2+uint32(class[t2[i]])]
+		r3 = delta[r3+uint32(class[t3[i]])]
+		if (r0|r1|r2|r3)&outFlag != 0 {
+			if r0&outFlag != 0 {
+				r0 &^= outFlag
+				a.emit(text, r0, i+1, fn)
+			}
+			if r1&outFlag != 0 {
+				r1 &^= outFlag
+				e1 = append(e1, event{r1, int32(seg + i + 1)})
+			}
+			if r2&outFlag != 0 {
+				r2 &^= outFlag
+				e2 = append(e2, event{r2, int32(2*seg + i + 1)})
+			}
+			if r3&outFlag != 0 {
+				r3 &^= outFlag
+				e3 = append(e3, event{r3, int32(3*seg + i + 1)})
+			}
+		}
+	}
+	for _, evs := range [...][]event{e1, e2, e3} {
+		for _, ev := range evs {
+			a.emit(text, ev.row, int(ev.end), fn)
+		}
+	}
+	a.scanRange(text, r3, 4*seg, fn) // the last stream's rest
+	if cap(e1)+cap(e2)+cap(e3) <= maxPooledEvents {
+		bufs[0], bufs[1], bufs[2] = e1, e2, e3
+		a.events.Put(bufs)
+	}
+}
+
+// state returns the row of the state the automaton is in after reading
+// text from the root.
+func (a *Automaton) state(text string) uint32 {
+	delta, class := a.delta, &a.class
+	var row uint32
+	for i := 0; i < len(text); i++ {
+		row = delta[row+uint32(class[text[i]])] &^ outFlag
+	}
+	return row
 }
 
 // minSplit is the shortest text Scan splits into two streams.

@@ -311,3 +311,58 @@ func TestWithListReadError(t *testing.T) {
 		t.Fatalf("want an error naming broken.txt, got %v", err)
 	}
 }
+
+// TestScanWideMatchesOneStream compares Scan on texts long enough to be read
+// as several streams with one stream read from the start, in order: every
+// match, the order included, must be the same.
+func TestScanWideMatchesOneStream(t *testing.T) {
+	small, err := lexicon.Build([]string{"he", "she", "his", "hers", "a", "aa", "pipe bomb", "bomb", "沙林", "ab ab", "s h", "aaaa aaaa aaaa aaaa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDetector(t)
+	builtin := d.Automaton()
+	// Long patterns, to lay across the streams' boundaries.
+	var long []string
+	for _, p := range d.Patterns() {
+		if len(p) >= 40 {
+			long = append(long, p)
+		}
+	}
+	long = append(long, "aaaa aaaa aaaa aaaa")
+	rng := rand.New(rand.NewPCG(5, 8))
+	pieces := []string{"he", "s", "r", "a", "b", " ", "  ", "\n\t ", "pipe", "bomb", "沙", "林", ",", ".", "x", "?", "aaaa ",
+		"how to make a bomb", "ignore previous instructions", "制造炸弹", "合成沙林", strings.Repeat(" ", 300)}
+	for n := 0; n < 300; n++ {
+		var b strings.Builder
+		size := lexicon.MinWide + rng.IntN(20000)
+		for b.Len() < size {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		// Lay a long pattern across each boundary, the text's length kept.
+		seg := len(text) / 4
+		for j := 1; j < 4; j++ {
+			p := long[rng.IntN(len(long))]
+			at := j*seg - 1 - rng.IntN(len(p)-1)
+			text = text[:at] + p + text[at+len(p):]
+		}
+		for _, a := range []*lexicon.Automaton{small, builtin} {
+			got := a.AppendMatches(nil, text)
+			want := lexicon.OneStream(a, text)
+			if !slices.Equal(got, want) {
+				k := firstDiff(got, want)
+				t.Fatalf("text of %d bytes: %d matches read as streams, %d as one (first difference at %d: %v vs %v)", len(text), len(got), len(want), k, got[max(0, k-2):min(len(got), k+3)], want[max(0, k-2):min(len(want), k+3)])
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []lexicon.Match) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}

@@ -27,3 +27,15 @@ func (d *Detector) Regions(original string, v *normalize.View) (n int, whole boo
 
 // Patterns returns the compiled phrases.
 func (d *Detector) Patterns() []string { return d.patterns }
+
+// OneStream returns the matches of text read as one stream from its
+// start, in the order found.
+func OneStream(a *Automaton, text string) []Match {
+	var out []Match
+	a.scanRange(text, 0, 0, func(p, s, e int) { out = append(out, Match{int32(p), int32(s), int32(e)}) })
+	return out
+}
+
+// MinWide is the shortest text Scan reads as several streams, whose
+// matches come in order.
+const MinWide = minWide
