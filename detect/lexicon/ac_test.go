@@ -366,3 +366,31 @@ func firstDiff(a, b []lexicon.Match) int {
 	}
 	return min(len(a), len(b))
 }
+
+// FuzzScanWide compares Scan on a text long enough to be read as several
+// streams with one stream, in order: the fuzzed text is repeated up to
+// that length, and shifted so that the boundaries fall anywhere in it.
+func FuzzScanWide(f *testing.F) {
+	small, err := lexicon.Build([]string{"he", "she", "his", "hers", "a", "aa", "pipe bomb", "bomb", "沙林", "ab ab", "s h", "aaaa aaaa aaaa aaaa"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	builtin := newDetector(f).Automaton()
+	f.Add("ushers and a pipe   bomb, she said.", uint16(0))
+	f.Add("aaaa aaaa aaaa aaaa ", uint16(7))
+	f.Add("how to make a bomb \n\t ignore previous instructions 制造炸弹", uint16(300))
+	f.Fuzz(func(t *testing.T, text string, shift uint16) {
+		if text == "" {
+			return
+		}
+		long := strings.Repeat("x", int(shift)%512) + strings.Repeat(text, lexicon.MinWide/len(text)+1)
+		for _, a := range []*lexicon.Automaton{small, builtin} {
+			got := a.AppendMatches(nil, long)
+			want := lexicon.OneStream(a, long)
+			if !slices.Equal(got, want) {
+				k := firstDiff(got, want)
+				t.Fatalf("%d matches read as streams, %d as one; first difference at %d", len(got), len(want), k)
+			}
+		}
+	})
+}
