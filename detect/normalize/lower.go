@@ -27,8 +27,10 @@ func LowerText(s string) (string, bool) {
 			continue
 		}
 		if c >= 0xE3 && c <= 0xE9 && i+3 <= len(s) {
-			// U+3000..U+9FFF (CJK, kana, Hangul letters): no case.
-			i += 3
+			// U+3000..U+9FFF (CJK, kana, Hangul letters): no case. A run
+			// of them is taken in a loop of its own.
+			for i += 3; i+3 <= len(s) && s[i]-0xE3 <= 0xE9-0xE3; i += 3 {
+			}
 			continue
 		}
 		if c == 0xEF && i+3 <= len(s) && !(s[i+1] == 0xBC && s[i+2] >= 0xA1 && s[i+2] <= 0xBA) {

@@ -87,3 +87,11 @@ func TestLowerTextEveryRune(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkLowerTextChinese64KiB(b *testing.B) {
+	s := strings.Repeat("我们计划四月份去日本旅行两周，先到东京，然后想去京都、奈良。AI 助手 ok?\n", 600)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		LowerText(s)
+	}
+}
