@@ -148,24 +148,33 @@ func (d *Detector) Scan(ctx context.Context, doc *detect.Document, dst []detect.
 // changes case. The other scanners (emails, IPv6, private keys) look for
 // one byte or string first and read the whole view.
 
-var changesPool = sync.Pool{New: func() any { return new([]normalize.Change) }}
+// derivedBuf holds a view's changes and the ranges to read, kept for the
+// next view.
+type derivedBuf struct {
+	changes []normalize.Change
+	ranges  [][2]int
+}
+
+var changesPool = sync.Pool{New: func() any { return new(derivedBuf) }}
 
 // scanDerived scans view v of original.
 func scanDerived(original string, v *normalize.View, dst []detect.Finding) []detect.Finding {
-	buf := changesPool.Get().(*[]normalize.Change)
+	buf := changesPool.Get().(*derivedBuf)
+	ranges := buf.ranges[:0]
 	defer func() {
-		if cap(*buf) > 1<<14 {
-			*buf = nil // do not keep a huge text's changes alive
+		buf.ranges = ranges[:0]
+		if cap(buf.changes) > 1<<14 || cap(buf.ranges) > 1<<14 {
+			// do not keep a huge text's changes alive
+			buf.changes, buf.ranges = nil, nil
 		}
 		changesPool.Put(buf)
 	}()
-	changes, ok := v.Changes(original, (*buf)[:0])
-	*buf = changes
+	changes, ok := v.Changes(original, buf.changes[:0])
+	buf.changes = changes
 	if !ok {
 		return scanText(v.Text, v.Name, v.Original, dst)
 	}
 	text := v.Text
-	var ranges [][2]int
 	covered := 0
 	for _, c := range changes {
 		from, to := max(c.Start-2, 0), min(c.End+1, len(text))
