@@ -158,7 +158,8 @@ type Model struct {
 // Config returns the model's shape.
 func (m *Model) Config() Config { return m.cfg }
 
-// Digest is the SHA-256 of the model file, hex encoded.
+// Digest is the SHA-256 of the model file's body (the checksum its last
+// 32 bytes hold), hex encoded: what Detector.Version reports.
 func (m *Model) Digest() string { return m.digest }
 
 // Size is the model file's size in bytes.
