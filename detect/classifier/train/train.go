@@ -203,8 +203,9 @@ type sample struct {
 }
 
 // Targets returns the head targets and loss mask for an example under a
-// config: the unsafe head always learns; category heads learn from safe
-// rows (all 0) and from unsafe rows whose categories are known.
+// config: the unsafe head always learns; category heads learn from unsafe
+// rows whose categories are known, and from safe rows (all 0) only when
+// the heads are joint (cfg.CondHeads false).
 func Targets(cfg classifier.Config, e data.Example) (y, mask []float32) {
 	nh := len(cfg.Heads)
 	y, mask = make([]float32, nh), make([]float32, nh)
