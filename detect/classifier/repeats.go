@@ -22,22 +22,51 @@ const degenerateMin = 4
 // countRepeats fills s.reps: reps[i] is the number of tokens in [0, i)
 // equal to one of the repeatSpan tokens before them.
 func (s *scratch) countRepeats() {
-	n := len(s.toks)
+	toks := s.toks
+	n := len(toks)
 	if cap(s.reps) < n+1 {
 		s.reps = make([]int32, n+1)
 	}
 	reps := s.reps[:n+1]
 	reps[0] = 0
-	for i, t := range s.toks {
-		r := int32(0)
-		for p := 1; p <= repeatSpan && p <= i; p++ {
-			if s.toks[i-p] == t {
-				r = 1
-				break
-			}
-		}
-		reps[i+1] = reps[i] + r
+	i := 0
+	for ; i < n && i < repeatSpan; i++ {
+		reps[i+1] = reps[i] + repeatAt(toks, i)
 	}
+	// Past the first few tokens, the four hashes are compared without a
+	// branch: which of them a token repeats, if any, follows the text, and
+	// a branch per comparison mispredicted often enough in Chinese text
+	// to make this loop cost a tenth of the tokenizer. Only an equal hash
+	// needs the whole token compared.
+	r := reps[i]
+	for ; i < n; i++ {
+		t := &toks[i]
+		w := toks[i-repeatSpan : i : i]
+		same := eq(w[0].h, t.h) | eq(w[1].h, t.h) | eq(w[2].h, t.h) | eq(w[3].h, t.h)
+		if same != 0 {
+			r += repeatAt(toks, i)
+		}
+		reps[i+1] = r
+	}
+}
+
+// eq is 1 when a == b, else 0 (the compiler makes it a SETcc, not a branch).
+func eq(a, b uint64) int32 {
+	if a == b {
+		return 1
+	}
+	return 0
+}
+
+// repeatAt is 1 when token i equals one of the repeatSpan tokens before
+// it, else 0.
+func repeatAt(toks []token, i int) int32 {
+	for p := 1; p <= repeatSpan && p <= i; p++ {
+		if toks[i-p] == toks[i] {
+			return 1
+		}
+	}
+	return 0
 }
 
 // degenerate reports whether more than half the tokens of the window

@@ -1,7 +1,11 @@
 package classifier
 
 import (
+	"bufio"
+	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -170,4 +174,80 @@ func wideModel(t *testing.T) *Model {
 	cfg := Config{Bits: 10, Dim: 8, Hidden: 32, Window: 16, Stride: 8, Local: 4, LocalStride: 2, LocalMin: 20, LocalBias: 0.3,
 		Heads: []string{UnsafeHead, "hate", "prompt_injection"}}
 	return randomModel(t, cfg, 15, nil, nil)
+}
+
+// countRepeatsSlow is countRepeats as first written, comparing whole
+// tokens one after the other: the reference for the branch-free loop.
+func countRepeatsSlow(toks []token) []int32 {
+	reps := make([]int32, len(toks)+1)
+	for i, t := range toks {
+		r := int32(0)
+		for p := 1; p <= repeatSpan && p <= i; p++ {
+			if toks[i-p] == t {
+				r = 1
+				break
+			}
+		}
+		reps[i+1] = reps[i] + r
+	}
+	return reps
+}
+
+// TestCountRepeatsMatchesSlow checks the branch-free count against the
+// token-by-token one on the evaluation sets and on random token streams
+// from a small alphabet, where hashes collide without the tokens being
+// equal (same hash, another kind or stem) as well as repeat.
+func TestCountRepeatsMatchesSlow(t *testing.T) {
+	check := func(what string, toks []token) {
+		t.Helper()
+		s := &scratch{toks: toks, reps: make([]int32, 3)} // a short buffer to grow
+		s.countRepeats()
+		if want := countRepeatsSlow(toks); !slices.Equal(s.reps[:len(toks)+1], want) {
+			t.Fatalf("%s: %d tokens:\n got %v\nwant %v", what, len(toks), s.reps[:len(toks)+1], want)
+		}
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	for trial := 0; trial < 20000; trial++ {
+		toks := make([]token, r.IntN(24))
+		for i := range toks {
+			toks[i] = token{h: uint64(r.IntN(3)), kind: uint8(1 + r.IntN(2))}
+			if r.IntN(4) == 0 {
+				toks[i].stem = uint64(r.IntN(2))
+			}
+		}
+		check("random", toks)
+	}
+	for _, text := range evalTexts(t) {
+		check(text[:min(len(text), 40)], tokenize(text, nil, 0, true))
+	}
+}
+
+// evalTexts returns the texts of every evaluation set in testdata/.
+func evalTexts(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.jsonl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no evaluation sets: %v", err)
+	}
+	var texts []string
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := bufio.NewScanner(f)
+		s.Buffer(nil, 1<<20)
+		for s.Scan() {
+			var row struct{ Text string }
+			if err := json.Unmarshal(s.Bytes(), &row); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			texts = append(texts, row.Text)
+		}
+		f.Close()
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return texts
 }
