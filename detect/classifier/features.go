@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -354,6 +355,52 @@ func tokenFeatures(toks []token, i int, bits uint, dst []uint32) []uint32 {
 		}
 	}
 	return dst
+}
+
+// appendFeatures appends the features of every token of toks to dst, in
+// the order and with the values tokenFeatures gives token by token, and
+// sets counts[i+1] to len(dst) after token i (len(counts) > len(toks)).
+// It is the loop logits runs over a whole text: the slice is grown once
+// and the two hashes before a token are kept in registers, where
+// tokenFeatures, called per token, checks the capacity at each feature
+// and reads the tokens before again.
+func appendFeatures(toks []token, bits uint, dst []uint32, counts []int32) []uint32 {
+	base := len(dst)
+	dst = slices.Grow(dst, 4*len(toks))
+	out := dst[base : base+4*len(toks)]
+	counts = counts[:len(toks)+1]
+	shift := 64 - bits
+	k := 0
+	var h1, h2 uint64 // the hashes of tokens i-1 and i-2
+	for i := range toks {
+		t := &toks[i]
+		h := t.h
+		out[k] = uint32(mix(h^saltUni) >> shift)
+		k++
+		if i >= 1 {
+			out[k] = uint32(mix(h1*31^h^saltBi) >> shift)
+			k++
+		}
+		switch t.kind {
+		case kindWord:
+			if i >= 2 {
+				out[k] = uint32(mix(h2*37^h^saltSkip) >> shift)
+				k++
+			}
+			if t.stem != 0 {
+				out[k] = uint32(mix(t.stem^saltStem) >> shift)
+				k++
+			}
+		case kindCJK:
+			if i >= 2 {
+				out[k] = uint32(mix((h2*41^h1)*43^h^saltTri) >> shift)
+				k++
+			}
+		}
+		counts[i+1] = int32(base + k)
+		h2, h1 = h1, h
+	}
+	return dst[:base+k]
 }
 
 // bosFeature is the bucket of the always-present start feature, so that

@@ -356,11 +356,7 @@ func (m *Model) logits(text string, out []float32) {
 	// window bounds are summed in one call, fetching the rows a little
 	// ahead, across bounds too: the table's loads are independent of each
 	// other, and the sum is unpacked once per stretch.
-	s.feats = s.feats[:0]
-	for i := 0; i < n; i++ {
-		s.feats = tokenFeatures(s.toks, i, bits, s.feats)
-		counts[i+1] = int32(len(s.feats))
-	}
+	s.feats = appendFeatures(s.toks, bits, s.feats[:0], counts)
 	from := 0
 	for i := 1; i <= n; i++ {
 		if k := slot[i]; k >= 0 {

@@ -1,0 +1,74 @@
+package classifier
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// featuresOneByOne is the features loop as logits ran it before
+// appendFeatures: tokenFeatures token by token.
+func featuresOneByOne(toks []token, bits uint, dst []uint32, counts []int32) []uint32 {
+	for i := range toks {
+		dst = tokenFeatures(toks, i, bits, dst)
+		counts[i+1] = int32(len(dst))
+	}
+	return dst
+}
+
+// checkAppendFeatures compares appendFeatures with tokenFeatures token by
+// token on toks, appending after a few features already in dst.
+func checkAppendFeatures(t *testing.T, what string, toks []token, bits uint, pre int) {
+	t.Helper()
+	head := make([]uint32, pre, pre+1)
+	for i := range head {
+		head[i] = uint32(i) + 7
+	}
+	wantCounts := make([]int32, len(toks)+1)
+	want := featuresOneByOne(toks, bits, append([]uint32(nil), head...), wantCounts)
+	gotCounts := make([]int32, len(toks)+1)
+	got := appendFeatures(toks, bits, head, gotCounts)
+	if !slices.Equal(got, want) || !slices.Equal(gotCounts[1:], wantCounts[1:]) {
+		t.Fatalf("%s (%d tokens, %d bits):\n got %v %v\nwant %v %v", what, len(toks), bits, got, gotCounts, want, wantCounts)
+	}
+}
+
+// TestAppendFeaturesMatchesTokenFeatures checks the whole-text features
+// loop against tokenFeatures on every evaluation set, on random mixtures
+// of words, leetspeak, CJK and punctuation, and on random token streams
+// (every kind, with and without stems).
+func TestAppendFeaturesMatchesTokenFeatures(t *testing.T) {
+	for _, text := range evalTexts(t) {
+		checkAppendFeatures(t, text[:min(len(text), 40)], tokenize(text, nil, 0, true), 18, 0)
+	}
+	pieces := []string{"中", "國", "语", "か", "한", "。", "word", "m4k3", "1", "'", "?", "？", " ", "Explosives", "abcdef", "straße", "!"}
+	r := rand.New(rand.NewPCG(23, 24))
+	for trial := 0; trial < 20000; trial++ {
+		var b strings.Builder
+		for n := r.IntN(20); n >= 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		bits := uint(8 + r.IntN(17))
+		checkAppendFeatures(t, b.String(), tokenize(b.String(), nil, 0, true), bits, r.IntN(3))
+		toks := make([]token, r.IntN(8))
+		for i := range toks {
+			toks[i] = token{h: r.Uint64(), kind: uint8(r.IntN(4))}
+			if r.IntN(2) == 0 {
+				toks[i].stem = r.Uint64()
+			}
+		}
+		checkAppendFeatures(t, "random tokens", toks, bits, r.IntN(3))
+	}
+}
+
+// FuzzAppendFeatures compares appendFeatures with tokenFeatures on the
+// tokens of arbitrary text.
+func FuzzAppendFeatures(f *testing.F) {
+	for _, s := range []string{"", "hello world", "如何制作炸弹？", "h0w d0 1 m4k3 4 b0mb", "Explosives, explosives!", "\xff\xe4\xb8", "ｆｕｌｌ ｗｉｄｔｈ 中文 mixed 한국어"} {
+		f.Add(s, uint8(18))
+	}
+	f.Fuzz(func(t *testing.T, s string, bits uint8) {
+		checkAppendFeatures(t, s, tokenize(s, nil, 0, true), uint(8+bits%17), int(bits%3))
+	})
+}
