@@ -78,6 +78,20 @@ func cjkAt(text string, i int) (rune, int) {
 	return r, 3
 }
 
+// hanAt decodes the character at text[i] when it is a Han ideograph of
+// the Unified Ideographs block U+4E00..U+9FFF, nearly every character of
+// Chinese text; then cjkAt decodes the same rune and isCJK holds for it.
+// Unlike those two it is small enough to be inlined in the tokenizer's
+// loop over a run of CJK characters.
+func hanAt(text string, i int) (rune, bool) {
+	if i+2 >= len(text) {
+		return 0, false
+	}
+	c0, c1, c2 := text[i], text[i+1], text[i+2]
+	r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
+	return r, c0-0xE4 <= 0xE9-0xE4 && (c1&0xC0)|(c2&0xC0)>>2 == 0xA0 && r >= 0x4E00
+}
+
 // caseless reports whether r is in a range without case distinctions
 // (CJK, kana, Hangul syllables), where lower-casing can be skipped.
 func caseless(r rune) bool {
@@ -252,6 +266,10 @@ func tokenizeRuns(text string, dst []token, maxTokens int, simplify, runs bool) 
 					i += 3
 					if maxTokens > 0 && len(dst) >= maxTokens {
 						return dst
+					}
+					var han bool
+					if r, han = hanAt(text, i); han {
+						continue
 					}
 					if r, size = cjkAt(text, i); size == 0 || !isCJK(r) {
 						break

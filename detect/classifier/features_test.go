@@ -72,3 +72,28 @@ func FuzzAppendFeatures(f *testing.F) {
 		checkAppendFeatures(t, s, tokenize(s, nil, 0, true), uint(8+bits%17), int(bits%3))
 	})
 }
+
+// TestHanAt checks hanAt against cjkAt and isCJK on every three bytes
+// that start with a lead byte 0xE0..0xEF, at the end of a text and
+// before more: where it reports a Han ideograph, the general decoder
+// gives the same rune and isCJK holds, and it misses no character of
+// U+4E00..U+9FFF.
+func TestHanAt(t *testing.T) {
+	for c0 := 0xE0; c0 <= 0xEF; c0++ {
+		for c1 := 0; c1 < 256; c1++ {
+			for c2 := 0; c2 < 256; c2++ {
+				text := string([]byte{'x', byte(c0), byte(c1), byte(c2)})
+				for _, s := range []string{text, text + "y", text[:3]} {
+					r, han := hanAt(s, 1)
+					cr, size := cjkAt(s, 1)
+					switch {
+					case han && (size != 3 || cr != r || !isCJK(r)):
+						t.Fatalf("%q: hanAt %U, cjkAt %U size %d", s, r, cr, size)
+					case !han && size == 3 && cr >= 0x4E00 && cr <= 0x9FFF:
+						t.Fatalf("%q: hanAt misses %U", s, cr)
+					}
+				}
+			}
+		}
+	}
+}
