@@ -92,6 +92,33 @@ func hanAt(text string, i int) (rune, bool) {
 	return r, c0-0xE4 <= 0xE9-0xE4 && (c1&0xC0)|(c2&0xC0)>>2 == 0xA0 && r >= 0x4E00
 }
 
+// seps has bit r-0x2000 set for the characters r of U+2000..U+3FFF
+// (three bytes in UTF-8, led by 0xE2 or 0xE3) that the tokenizer's
+// general path reads as separators: r is its own lower case, and neither
+// CJK, a letter, a digit, a mark nor significant punctuation.
+var seps = func() (m [0x2000 / 64]uint64) {
+	for r := rune(0x2000); r < 0x4000; r++ {
+		if unicode.ToLower(r) != r || isCJK(r) || unicode.IsLetter(r) || unicode.IsDigit(r) ||
+			unicode.Is(unicode.Mn, r) || isSignificantPunct(r) {
+			continue
+		}
+		k := r - 0x2000
+		m[k>>6] |= 1 << (k & 63)
+	}
+	return m
+}()
+
+// sepAt reports whether text[i:] starts with a character of seps, given
+// that text[i] is 0xE2 or 0xE3.
+func sepAt(text string, i int) bool {
+	if i+2 >= len(text) {
+		return false
+	}
+	c0, c1, c2 := text[i], text[i+1], text[i+2]
+	k := uint32(c0&1)<<12 | uint32(c1&0x3F)<<6 | uint32(c2&0x3F)
+	return (c1&0xC0)|(c2&0xC0)>>2 == 0xA0 && seps[k>>6]&(1<<(k&63)) != 0
+}
+
 // caseless reports whether r is in a range without case distinctions
 // (CJK, kana, Hangul syllables), where lower-casing can be skipped.
 func caseless(r rune) bool {
@@ -251,6 +278,14 @@ func tokenizeRuns(text string, dst []token, maxTokens int, simplify, runs bool) 
 					stem, steml = h, hl
 				}
 			}
+			continue
+		}
+		if runs && c-0xE2 <= 1 && sepAt(text, i) {
+			// punctuation of Chinese text (、。“” …), which only ends
+			// a word: not through the general decoder and Unicode's
+			// tables below
+			flush()
+			i += 3
 			continue
 		}
 		if c >= 0xE3 && runs {

@@ -97,3 +97,35 @@ func TestHanAt(t *testing.T) {
 		}
 	}
 }
+
+// TestSepAtTokenizesAsRunes checks the tokenizer's skip over separators
+// against reading them one rune at a time: every character of
+// U+2000..U+3FFF and every other three bytes led by 0xE2 or 0xE3
+// (invalid ones too), between words, between CJK characters, in a word
+// with an apostrophe and at the end of a text.
+func TestSepAtTokenizesAsRunes(t *testing.T) {
+	for _, c := range []struct {
+		r   rune
+		sep bool
+	}{{'。', true}, {'、', true}, {'“', true}, {'…', true}, {'々', false}, {'〆', false}, {'Ⓐ', false}, {'ⓐ', true}, {'〇', false}, {'ぁ', false}} {
+		if got := sepAt(string(c.r), 0); got != c.sep {
+			t.Errorf("sepAt(%q) = %v, want %v", c.r, got, c.sep)
+		}
+	}
+	for c0 := 0xE2; c0 <= 0xE3; c0++ {
+		for c1 := 0x70; c1 < 0xD0; c1++ {
+			for c2 := 0x70; c2 < 0xD0; c2++ {
+				x := string([]byte{byte(c0), byte(c1), byte(c2)})
+				for _, text := range []string{"ab" + x + "cd", "中" + x + "國", "don" + x + "'t", "m4k3" + x, x + "x", x, x[:2]} {
+					for _, simplify := range []bool{false, true} {
+						got := tokenizeRuns(text, nil, 0, simplify, true)
+						want := tokenizeRuns(text, nil, 0, simplify, false)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%q (simplify %v):\n got %v\nwant %v", text, simplify, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
