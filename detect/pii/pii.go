@@ -268,6 +268,11 @@ func scanStarts(text string, from, to int, emit func(string, int, int)) {
 		c := text[i]
 		if !startByte[c] {
 			i++
+			if c >= 0x80 {
+				// text in another script: no token starts before the
+				// next ASCII byte
+				i = skipHigh(text, i, to)
+			}
 			continue
 		}
 		if i > 0 && wordByte[text[i-1]] || quietStart[c] {
@@ -298,6 +303,26 @@ func scanStarts(text string, from, to int, emit func(string, int, int)) {
 		}
 		i = next
 	}
+}
+
+// skipHigh returns the index of the first byte below 0x80 in text[i:end],
+// or end. It reads eight bytes at a time: in Chinese text most are the
+// bytes of ideographs, which no scanner starts with.
+func skipHigh(text string, i, end int) int {
+	const highs = 0x8080808080808080
+	for i+8 <= end {
+		b := text[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if low := ^w & highs; low != 0 {
+			return i + bits.TrailingZeros64(low)>>3
+		}
+		i += 8
+	}
+	for i < end && text[i] >= 0x80 {
+		i++
+	}
+	return i
 }
 
 // skipWord returns the index of the first byte of text[i:] that is not a
