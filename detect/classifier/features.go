@@ -410,22 +410,28 @@ func tokenFeatures(toks []token, i int, bits uint, dst []uint32) []uint32 {
 	return dst
 }
 
-// appendFeatures appends the features of every token of toks to dst, in
+// appendFeatures appends the features of tokens toks[from:to] to dst, in
 // the order and with the values tokenFeatures gives token by token, and
-// sets counts[i+1] to len(dst) after token i (len(counts) > len(toks)).
-// It is the loop logits runs over a whole text: the slice is grown once
-// and the two hashes before a token are kept in registers, where
-// tokenFeatures, called per token, checks the capacity at each feature
-// and reads the tokens before again.
-func appendFeatures(toks []token, bits uint, dst []uint32, counts []int32) []uint32 {
+// sets counts[i+1] to len(dst) after token i. It is the loop logits runs
+// over a text, a stretch at a time: the slice is grown once and the two
+// hashes before a token are kept in registers, where tokenFeatures,
+// called per token, checks the capacity at each feature and reads the
+// tokens before again.
+func appendFeatures(toks []token, from, to int, bits uint, dst []uint32, counts []int32) []uint32 {
 	base := len(dst)
-	dst = slices.Grow(dst, 4*len(toks))
-	out := dst[base : base+4*len(toks)]
-	counts = counts[:len(toks)+1]
+	dst = slices.Grow(dst, 4*(to-from))
+	out := dst[base : base+4*(to-from)]
+	counts = counts[:to+1]
 	shift := 64 - bits
 	k := 0
 	var h1, h2 uint64 // the hashes of tokens i-1 and i-2
-	for i := range toks {
+	if from >= 1 {
+		h1 = toks[from-1].h
+	}
+	if from >= 2 {
+		h2 = toks[from-2].h
+	}
+	for i := from; i < to; i++ {
 		t := &toks[i]
 		h := t.h
 		out[k] = uint32(mix(h^saltUni) >> shift)

@@ -18,7 +18,9 @@ func featuresOneByOne(toks []token, bits uint, dst []uint32, counts []int32) []u
 }
 
 // checkAppendFeatures compares appendFeatures with tokenFeatures token by
-// token on toks, appending after a few features already in dst.
+// token on toks, appending after a few features already in dst: over all
+// the tokens in one call, and in blocks of every size up to 5 tokens, as
+// logits calls it.
 func checkAppendFeatures(t *testing.T, what string, toks []token, bits uint, pre int) {
 	t.Helper()
 	head := make([]uint32, pre, pre+1)
@@ -27,10 +29,20 @@ func checkAppendFeatures(t *testing.T, what string, toks []token, bits uint, pre
 	}
 	wantCounts := make([]int32, len(toks)+1)
 	want := featuresOneByOne(toks, bits, append([]uint32(nil), head...), wantCounts)
-	gotCounts := make([]int32, len(toks)+1)
-	got := appendFeatures(toks, bits, head, gotCounts)
-	if !slices.Equal(got, want) || !slices.Equal(gotCounts[1:], wantCounts[1:]) {
-		t.Fatalf("%s (%d tokens, %d bits):\n got %v %v\nwant %v %v", what, len(toks), bits, got, gotCounts, want, wantCounts)
+	for block := 0; block <= 5; block++ {
+		gotCounts := make([]int32, len(toks)+1)
+		var got []uint32
+		if block == 0 {
+			got = appendFeatures(toks, 0, len(toks), bits, slices.Clip(head), gotCounts)
+		} else {
+			got = slices.Clip(head)
+			for from := 0; from < len(toks); from += block {
+				got = appendFeatures(toks, from, min(from+block, len(toks)), bits, got, gotCounts)
+			}
+		}
+		if !slices.Equal(got, want) || !slices.Equal(gotCounts[1:], wantCounts[1:]) {
+			t.Fatalf("%s (%d tokens, %d bits, blocks of %d):\n got %v %v\nwant %v %v", what, len(toks), bits, block, got, gotCounts, want, wantCounts)
+		}
 	}
 }
 

@@ -77,3 +77,19 @@ func meanHidden32(sum []int32, bos []byte, inv float32, b1, h []float32) {
 
 //go:noescape
 func meanHidden32SSE(sum *int32, bos *byte, inv float32, b1 *float32, h *float32)
+
+// prefetchRows32 asks the processor to fetch the 32-byte table rows
+// rows[0:n], each masked with mask as in sumRows32. A prefetch holds up
+// no instruction after it, so the rows come in while other work runs.
+//
+//go:noescape
+func prefetchRows32(tab *byte, mask uint32, rows *uint32, n int)
+
+// prefetchRows starts fetching the table rows of feats (width 32 only).
+func (m *Model) prefetchRows(feats []uint32) {
+	rows := len(m.tab) / 32
+	if len(feats) == 0 || m.cfg.inner() != 32 || rows&(rows-1) != 0 || len(m.tab)%32 != 0 {
+		return
+	}
+	prefetchRows32(&m.tab[0], uint32(rows-1), &feats[0], len(feats))
+}

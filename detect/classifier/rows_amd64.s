@@ -153,3 +153,24 @@ unit8:
 	CMPQ      CX, $32
 	JLT       unit8
 	RET
+
+// func prefetchRows32(tab *byte, mask uint32, rows *uint32, n int)
+TEXT ·prefetchRows32(SB), NOSPLIT, $0-32
+	MOVQ tab+0(FP), SI
+	MOVL mask+8(FP), R10
+	MOVQ rows+16(FP), DI
+	MOVQ n+24(FP), CX
+	XORQ BX, BX
+
+fetch:
+	CMPQ BX, CX
+	JGE  fetched
+	MOVL (DI)(BX*4), AX
+	ANDL R10, AX
+	SHLQ $5, AX
+	PREFETCHT0 (SI)(AX*1)
+	INCQ BX
+	JMP  fetch
+
+fetched:
+	RET

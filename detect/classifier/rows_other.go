@@ -18,3 +18,7 @@ func (m *Model) headSums(h, acc []float32) { headSumsGo(h, m.w2t, acc) }
 func meanHidden32(sum []int32, bos []byte, inv float32, b1, h []float32) {
 	panic("classifier: meanHidden32 without SIMD")
 }
+
+// prefetchRows does nothing: Go has no prefetch instruction, and a load
+// that misses would hold up the hashing it is meant to overlap.
+func (m *Model) prefetchRows(feats []uint32) {}

@@ -186,3 +186,15 @@ func FuzzLogitsMatchScalar(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkSameLogits(t, m, sc, s) })
 }
+
+// prefetchRows only hints: it must accept any feature (masked to the
+// table, as the sums are) and an empty list, and change no sum.
+func TestPrefetchRows(t *testing.T) {
+	m := randomModel(t, Config{Bits: 10, Dim: 8, Hidden: 32, Window: 16, Stride: 8, Heads: []string{UnsafeHead, "hate"}}, 3, nil, nil)
+	want := m.Logits("a text to score before and after prefetching")
+	m.prefetchRows(nil)
+	m.prefetchRows([]uint32{0, 1<<10 - 1, 1 << 10, 1<<32 - 1})
+	if got := m.Logits("a text to score before and after prefetching"); !slices.Equal(got, want) {
+		t.Fatalf("logits %v after prefetching, %v before", got, want)
+	}
+}
