@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/warden-safety/warden/internal/hugepage"
 )
 
 // The model file format (all integers little-endian):
@@ -142,7 +144,10 @@ func decodeModel(b []byte) (*Model, error) {
 		return nil, formatErr("payload is %d bytes, config needs %d", len(payload), nTab+4*(nB1+nW2+nB2))
 	}
 	m := &Model{cfg: c, tabScale: mt.TabScale, cal: mt.Cal, info: mt.Info, size: len(b)}
-	m.tab = flipBias(payload[:nTab])
+	// The table is read at random, a row per feature: in huge pages where
+	// the system has them (see package hugepage).
+	m.tab = flipBiasTo(hugepage.Make[byte](nTab), payload[:nTab])
+	hugepage.Advise(m.tab)
 	off := nTab
 	read := func(n int) ([]float32, error) {
 		out := make([]float32, n)

@@ -243,12 +243,14 @@ const tabBias = 0x80
 
 // flipBias returns a copy of b with every byte's top bit flipped: int8
 // values to biased bytes and back.
-func flipBias(b []byte) []byte {
-	out := make([]byte, len(b))
+func flipBias(b []byte) []byte { return flipBiasTo(make([]byte, len(b)), b) }
+
+// flipBiasTo is flipBias into dst (len(dst) == len(b)).
+func flipBiasTo(dst, b []byte) []byte {
 	for i, c := range b {
-		out[i] = c ^ tabBias
+		dst[i] = c ^ tabBias
 	}
-	return out
+	return dst
 }
 
 // weight returns the table's int8 value at index i.
