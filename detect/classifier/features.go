@@ -92,6 +92,18 @@ func hanAt(text string, i int) (rune, bool) {
 	return r, c0-0xE4 <= 0xE9-0xE4 && (c1&0xC0)|(c2&0xC0)>>2 == 0xA0 && r >= 0x4E00
 }
 
+// asciiSep marks the ASCII bytes the tokenizer's general path reads as
+// separators: neither a letter, a digit, a leetspeak symbol (@ $), an
+// apostrophe nor significant punctuation.
+var asciiSep = func() (t [256]bool) {
+	for c := rune(0); c < utf8.RuneSelf; c++ {
+		l := unicode.ToLower(c)
+		t[c] = !('a' <= l && l <= 'z') && !('0' <= c && c <= '9') && c != '@' && c != '$' && c != '\'' &&
+			!isSignificantPunct(c)
+	}
+	return t
+}()
+
 // seps has bit r-0x2000 set for the characters r of U+2000..U+3FFF
 // (three bytes in UTF-8, led by 0xE2 or 0xE3) that the tokenizer's
 // general path reads as separators: r is its own lower case, and neither
@@ -278,6 +290,13 @@ func tokenizeRuns(text string, dst []token, maxTokens int, simplify, runs bool) 
 					stem, steml = h, hl
 				}
 			}
+			continue
+		}
+		if runs && asciiSep[c] {
+			// a space, comma, full stop and the like, which only ends a
+			// word: not through the general path's switch below
+			flush()
+			i++
 			continue
 		}
 		if runs && c-0xE2 <= 1 && sepAt(text, i) {

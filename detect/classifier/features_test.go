@@ -141,3 +141,30 @@ func TestSepAtTokenizesAsRunes(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIISepTokenizesAsRunes checks the tokenizer's skip over ASCII
+// separators against reading them one rune at a time: every ASCII byte
+// between words, after leetspeak, inside a contraction, between CJK
+// characters, doubled and at either end of a text.
+func TestASCIISepTokenizesAsRunes(t *testing.T) {
+	for _, c := range []struct {
+		b   byte
+		sep bool
+	}{{' ', true}, {',', true}, {'.', true}, {'\n', true}, {'-', true}, {'a', false}, {'Z', false}, {'7', false}, {'@', false}, {'$', false}, {'\'', false}, {'?', false}, {'"', false}, {0x80, false}} {
+		if asciiSep[c.b] != c.sep {
+			t.Errorf("asciiSep[%q] = %v, want %v", c.b, asciiSep[c.b], c.sep)
+		}
+	}
+	for c := 0; c < 0x80; c++ {
+		x := string(rune(c))
+		for _, text := range []string{"ab" + x + "cd", "m4k3" + x + "b0mb", "don" + x + "t", "中" + x + "國", x + x + "word", "word" + x, x, "1" + x + "4"} {
+			for _, simplify := range []bool{false, true} {
+				got := tokenizeRuns(text, nil, 0, simplify, true)
+				want := tokenizeRuns(text, nil, 0, simplify, false)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%q (simplify %v):\n got %v\nwant %v", text, simplify, got, want)
+				}
+			}
+		}
+	}
+}
