@@ -188,6 +188,9 @@ rule t.prod cbrn_weapons 0.95 window=3 : @verbs -> @agents -- production
 rule t.topic cbrn_weapons 0.6 neg=@edu negwindow=3 : nerve agent attack -- topic
 rule t.near hate 0.8 window=2 : alpha ~ omega -- either order
 rule t.chain cyber_attacks 0.8 window=1 : one -> two -> three -- chain
+set purpose = statistics | warning signs
+rule t.after sex_crimes 0.9 neg=@edu negwindow=2 after=@purpose afterwindow=6 : groomer -- purpose stated after
+rule t.afteronly sex_crimes 0.9 after=@purpose : lurer -- no neg=, after= within negwindow's default
 `
 	d := newDetector(t, lexicon.WithoutBuiltin(), lexicon.WithList("ctx.txt", strings.NewReader(list)))
 	p := detect.NewPipeline(d)
@@ -209,6 +212,14 @@ rule t.chain cyber_attacks 0.8 window=1 : one -> two -> three -- chain
 		{"one two three", []string{"t.chain"}},
 		{"one two four five three", nil},
 		{"two one three", nil},
+		{"a groomer", []string{"t.after"}},
+		{"how does a groomer work? any statistics", nil},                                    // after, across a sentence end
+		{"a groomer, and then some other words before statistics", nil},                     // 6 words apart
+		{"a groomer, and then a lot of other words before statistics", []string{"t.after"}}, // 8
+		{"statistics: a groomer", []string{"t.after"}},                                      // before: only neg= counts there
+		{"what is a groomer", nil},                                                          // neg= still works
+		{"a lurer: statistics", nil},
+		{"a lurer, and more of these words statistics", []string{"t.afteronly"}}, // 5 words, default window 4
 	}
 	for _, c := range cases {
 		v, _ := scan(t, p, c.text)
@@ -249,6 +260,8 @@ func TestListErrors(t *testing.T) {
 		"phrase too long":   "version 1\nrule a hate 0.9 : " + strings.Repeat("x", 300) + " -- d\n",
 		"two versions":      "version 1\nversion 2\n",
 		"empty list":        "version 1\nrule a hate 0.9 : | -- d\n",
+		"bad afterwindow":   "version 1\nrule a hate 0.9 after=x afterwindow=-1 : y -- d\n",
+		"bad after list":    "version 1\nrule a hate 0.9 after=@nope : y -- d\n",
 	}
 	for name, list := range cases {
 		_, err := lexicon.New(lexicon.WithoutBuiltin(), lexicon.WithList("bad.txt", strings.NewReader(list)))

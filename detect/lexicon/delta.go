@@ -147,6 +147,9 @@ func reachOf(patterns []string, patSets [][]int32, rules []rule, gapOf func(int)
 		if r.neg >= 0 {
 			gap = max(gap, gapOf(r.negWindow))
 		}
+		if r.after >= 0 {
+			gap = max(gap, gapOf(r.afterWindow))
+		}
 		reach = max(reach, span+gap+maxPat+8)
 	}
 	return reach

@@ -57,6 +57,7 @@ func FuzzList(f *testing.F) {
 	for _, s := range []string{
 		"version 1\nrule a hate 0.9 : x -- d\n",
 		"version 1\nset s = a | b* | 沙林\nrule r cbrn_weapons 0.9 window=3 neg=@s negwindow=2 : make -> @s -- d\n",
+		"version 1\nset s = a | 统计\nrule r child_sexual_exploitation 0.9 neg=x negwindow=2 after=@s afterwindow=9 : b ~ 儿童 -- d\n",
 		"version 1\nset a = @b\nset b = @a\nrule r hate 0.9 : @a -- d\n",
 		"version 1\nrule r hate 0.9 : a \\| b -> c ~ d -- d\n",
 		"",

@@ -146,6 +146,8 @@ type rule struct {
 	window      int
 	neg         int32 // set; < 0 for none
 	negWindow   int
+	after       int32 // set suppressing only after a match; < 0 for none
+	afterWindow int
 	explanation string
 }
 
@@ -331,8 +333,11 @@ func compile(srcs []source) (*Detector, error) {
 			}
 			seen[rs.id] = rs.where
 			r := rule{id: rs.id, category: rs.category, score: rs.score, ordered: rs.ordered,
-				window: rs.window, negWindow: rs.negWindow, neg: -1,
+				window: rs.window, negWindow: rs.negWindow, neg: -1, after: -1, afterWindow: rs.afterWin,
 				explanation: fmt.Sprintf("%s (%s rule %s)", rs.desc, rs.category, rs.id)}
+			if r.afterWindow < 0 {
+				r.afterWindow = r.negWindow
+			}
 			var err error
 			for k, part := range rs.parts {
 				set, err := cp.list(part, 0)
@@ -347,6 +352,11 @@ func compile(srcs []source) (*Detector, error) {
 			}
 			if rs.neg != nil {
 				if r.neg, err = cp.list(rs.neg, 0); err != nil {
+					return nil, fmt.Errorf("lexicon: %s: %w", rs.where, err)
+				}
+			}
+			if rs.after != nil {
+				if r.after, err = cp.list(rs.after, 0); err != nil {
 					return nil, fmt.Errorf("lexicon: %s: %w", rs.where, err)
 				}
 			}
@@ -689,7 +699,7 @@ func (d *Detector) scanMatches(sc *scratch, original, text string, off, keepFrom
 			if s >= keepTo || e <= keepFrom {
 				continue // made whole by the scan of another view or region
 			}
-			if r.neg >= 0 && d.suppressed(text, hits, i, s, e, r, gap) {
+			if (r.neg >= 0 || r.after >= 0) && d.suppressed(text, hits, i, s, e, r, gap) {
 				continue
 			}
 			os, oe := toOrig(s, e)
@@ -776,9 +786,13 @@ func partner(text string, hits []hit, of []int32, i int, r *rule, gap func(int) 
 }
 
 // suppressed reports whether a match of r's negative set lies within
-// r.negWindow words of [s, e) or overlaps it.
+// r.negWindow words of [s, e) or overlaps it, or one of its after set
+// follows it within r.afterWindow words.
 func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule, gap func(int) int) bool {
 	limit := gap(r.negWindow)
+	if r.after >= 0 {
+		limit = max(limit, gap(r.afterWindow))
+	}
 	for j, n := i, 0; j < len(hits) && n < maxNeighbours; j, n = j+1, n+1 {
 		o := hits[j]
 		if int(o.start)-e > limit {
@@ -787,7 +801,11 @@ func (d *Detector) suppressed(text string, hits []hit, i, s, e int, r *rule, gap
 		if o.set == r.neg && (int(o.start) < e || within(text, e, int(o.start), r.negWindow)) {
 			return true
 		}
+		if o.set == r.after && int(o.start) >= e && gapWithin(text, e, int(o.start), r.afterWindow, false) {
+			return true
+		}
 	}
+	limit = gap(r.negWindow)
 	for j, n := i-1, 0; j >= 0 && n < maxNeighbours; j, n = j-1, n+1 {
 		o := hits[j]
 		if s-int(o.start) > limit+MaxPatternLen {
@@ -849,7 +867,12 @@ func gapLength(s string) int {
 // within reports whether text[from:to] holds at most n words and no
 // sentence end, and is no longer than maxGapBytes(n) (gapLength). A word is
 // a run of letters or digits of a spaced script or a single CJK character.
-func within(text string, from, to, n int) bool {
+func within(text string, from, to, n int) bool { return gapWithin(text, from, to, n, true) }
+
+// gapWithin is within, where a sentence end ends the gap only if ends.
+// The after= words of a rule may be in the next sentence: a question's
+// purpose often is (…遭受性侵？有没有统计数据).
+func gapWithin(text string, from, to, n int, ends bool) bool {
 	if to < from {
 		return false
 	}
@@ -872,7 +895,7 @@ func within(text string, from, to, n int) bool {
 					words++
 					inWord = true
 				}
-			case c == '.' || c == '!' || c == '?' || c == ';':
+			case ends && (c == '.' || c == '!' || c == '?' || c == ';'):
 				return false
 			default:
 				inWord = false
@@ -881,7 +904,7 @@ func within(text string, from, to, n int) bool {
 			r, size := utf8.DecodeRuneInString(text[i:])
 			i += size
 			switch {
-			case r == '。' || r == '！' || r == '？' || r == '；':
+			case ends && (r == '。' || r == '！' || r == '？' || r == '；'):
 				return false
 			case cjk(r):
 				words++

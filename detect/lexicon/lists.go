@@ -16,7 +16,7 @@ import (
 //	version 2026.11.29
 //	set NAME = phrase | phrase* | @OTHER
 //	set NAME += phrase | ...
-//	rule ID CATEGORY SCORE [window=N] [neg=LIST] [negwindow=N] : EXPR -- description
+//	rule ID CATEGORY SCORE [window=N] [neg=LIST] [negwindow=N] [after=LIST] [afterwindow=N] : EXPR -- description
 //
 // EXPR is a LIST (any of its phrases matches), "LIST -> LIST" (a phrase of
 // the first list followed within window words by one of the second; chains
@@ -28,6 +28,12 @@ import (
 // scripts match anywhere. Matching ignores case. neg= names phrases that,
 // within negwindow words before or after a match, suppress it: use it for
 // topic-only rules ("symptoms of" anthrax), never for production phrases.
+// after= names phrases that suppress a match only when they follow it,
+// within afterwindow words (default negwindow): a Chinese question states
+// its purpose at its end (…有哪些信号要留意), so the words of a protective
+// question can be looked for further after a match than the cover-story
+// words of neg= (审核, 研究, which precede a request as readily as they
+// follow a question) can be.
 // The description is shown as the finding's explanation; it must describe
 // the rule, not quote text.
 
@@ -52,6 +58,8 @@ type ruleStmt struct {
 	window    int
 	negWindow int
 	neg       []string
+	after     []string
+	afterWin  int        // -1: negWindow
 	parts     [][]string // one list: a term rule; more: a context rule
 	ordered   bool
 	desc      string
@@ -141,7 +149,7 @@ func parseSet(s string) (setStmt, error) {
 }
 
 func parseRule(s string) (ruleStmt, error) {
-	r := ruleStmt{window: defaultWindow, negWindow: defaultNegWindow}
+	r := ruleStmt{window: defaultWindow, negWindow: defaultNegWindow, afterWin: -1}
 	head, body, ok := strings.Cut(s, ":")
 	if !ok {
 		return r, errors.New("rule: missing ':' before the expression")
@@ -169,22 +177,29 @@ func parseRule(s string) (ruleStmt, error) {
 			return r, fmt.Errorf("rule %s: option %q is not key=value", r.id, opt)
 		}
 		switch k {
-		case "window", "negwindow":
+		case "window", "negwindow", "afterwindow":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > maxWindow {
 				return r, fmt.Errorf("rule %s: %s=%q is not a number in [0,%d]", r.id, k, v, maxWindow)
 			}
-			if k == "window" {
+			switch k {
+			case "window":
 				r.window = n
-			} else {
+			case "negwindow":
 				r.negWindow = n
+			default:
+				r.afterWin = n
 			}
-		case "neg":
+		case "neg", "after":
 			list, err := splitList(v, ",")
 			if err != nil {
-				return r, fmt.Errorf("rule %s: neg: %w", r.id, err)
+				return r, fmt.Errorf("rule %s: %s: %w", r.id, k, err)
 			}
-			r.neg = list
+			if k == "neg" {
+				r.neg = list
+			} else {
+				r.after = list
+			}
 		default:
 			return r, fmt.Errorf("rule %s: unknown option %q", r.id, k)
 		}
