@@ -1,14 +1,12 @@
 package classifier
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/warden-safety/warden/internal/corpus"
 )
 
 func TestDegenerateWindows(t *testing.T) {
@@ -225,29 +223,9 @@ func TestCountRepeatsMatchesSlow(t *testing.T) {
 // evalTexts returns the texts of every evaluation set in testdata/.
 func evalTexts(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("testdata/*.jsonl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no evaluation sets: %v", err)
-	}
 	var texts []string
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(f)
-		s.Buffer(nil, 1<<20)
-		for s.Scan() {
-			var row struct{ Text string }
-			if err := json.Unmarshal(s.Bytes(), &row); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			texts = append(texts, row.Text)
-		}
-		f.Close()
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range corpus.EvalSets(t, 2) {
+		texts = append(texts, e.Text)
 	}
 	return texts
 }

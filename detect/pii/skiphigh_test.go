@@ -1,14 +1,12 @@
 package pii
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/warden-safety/warden/internal/corpus"
 )
 
 // skipHighSlow is skipHigh byte by byte.
@@ -111,29 +109,11 @@ func TestScanStartsMatchesByteLoop(t *testing.T) {
 		checkScanStarts(t, s, 0, len(s))
 		checkScanStarts(t, s, from, to)
 	}
-	files, err := filepath.Glob("../classifier/testdata/*.jsonl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no evaluation sets: %v", err)
+	rows := corpus.EvalSets(t, 2)
+	for _, e := range rows {
+		checkScanStarts(t, e.Text, 0, len(e.Text))
 	}
-	rows := 0
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var row struct{ Text string }
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			checkScanStarts(t, row.Text, 0, len(row.Text))
-			rows++
-		}
-		f.Close()
-	}
-	t.Logf("%d rows", rows)
+	t.Logf("%d rows", len(rows))
 }
 
 // FuzzScanStarts compares the token starts' scan with the byte loop on
