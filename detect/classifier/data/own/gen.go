@@ -856,28 +856,30 @@ func plant(code, line string) string {
 	return strings.Join(append(append(append([]string{}, lines[:k]...), line), lines[k:]...), "\n")
 }
 
-func codeRows(add func(string, row)) {
-	var inj, injZH []string
-	var injLabels, injLabelsZH [][]string
-	for _, p := range codeInjections {
+// labelled is one phrase of a pairs list with its labels.
+type labelled struct {
+	text   string
+	labels []string
+}
+
+// flatten lists the phrases of ps for which keep holds, in order.
+func flatten(ps []pairs, keep func(string) bool) []labelled {
+	var out []labelled
+	for _, p := range ps {
 		for _, it := range p.items {
-			if hasHan(it) {
-				injZH, injLabelsZH = append(injZH, it), append(injLabelsZH, p.labels)
-			} else {
-				inj, injLabels = append(inj, it), append(injLabels, p.labels)
+			if keep(it) {
+				out = append(out, labelled{it, p.labels})
 			}
 		}
 	}
-	harm := func(ps []pairs, i int) (string, []string) {
-		var all []string
-		var labels [][]string
-		for _, p := range ps {
-			for _, it := range p.items {
-				all, labels = append(all, it), append(labels, p.labels)
-			}
-		}
-		return all[i%len(all)], labels[i%len(all)]
-	}
+	return out
+}
+
+func codeRows(add func(string, row)) {
+	all := func(string) bool { return true }
+	notHan := func(t string) bool { return !hasHan(t) }
+	inj, injZH := flatten(codeInjections, notHan), flatten(codeInjections, hasHan)
+	harmEN, harmZH := flatten(codeHarmEN, all), flatten(codeHarmZH, all)
 	for i, s := range readSnippets("code") {
 		zh := hasHan(s.q)
 		lang := "en"
@@ -907,19 +909,18 @@ func codeRows(add func(string, row)) {
 			}
 		}
 		if i%4 == 0 {
-			k := i / 4
-			note, labels := inj[k%len(inj)], injLabels[k%len(inj)]
+			note := inj[i/4%len(inj)]
 			if zh {
-				note, labels = injZH[k%len(injZH)], injLabelsZH[k%len(injZH)]
+				note = injZH[i/4%len(injZH)]
 			}
-			add("code_tpl", row{Text: askWith(s.q, plant(s.code, comment(s.lang, note))), Lang: lang, Labels: labels})
+			add("code_tpl", row{Text: askWith(s.q, plant(s.code, comment(s.lang, note.text))), Lang: lang, Labels: note.labels})
 		}
 		if i%8 == 2 {
-			q, labels := harm(codeHarmEN, i/8)
+			q := harmEN[i/8%len(harmEN)]
 			if zh {
-				q, labels = harm(codeHarmZH, i/8)
+				q = harmZH[i/8%len(harmZH)]
 			}
-			add("code_tpl", row{Text: ask(q), Lang: lang, Labels: labels})
+			add("code_tpl", row{Text: ask(q.text), Lang: lang, Labels: q.labels})
 		}
 	}
 }
