@@ -20,6 +20,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/warden-safety/warden/detect/classifier/data"
 )
 
 type row struct {
@@ -664,6 +666,7 @@ func main() {
 	}
 	codeRows(add)
 	noiseRows(add)
+	docRows(add)
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -1018,5 +1021,145 @@ func noiseRows(add func(string, row)) {
 			}
 		}
 		add("noise_tpl", row{Text: b.String(), Lang: "zh"})
+	}
+}
+
+// Documents with instructions to an AI hidden in them (indirect prompt
+// injection). docs/ holds, per slice of genres and language, host
+// documents (hosts_*.txt: emails, notices, web pages, READMEs, reviews,
+// data files…, all safe, many with instructions to people or ordinary
+// mentions of AI tools), payloads (payloads_*.txt: one to three sentences
+// telling the AI that reads the document to send data away, act, bias an
+// outcome or hide itself) and human asides (notes_*.txt). Each entry is
+// "=== id lang tag" and its text. Every host is safe alone and under a
+// user's request; set with a payload it is an injection, set with an
+// aside it is still safe, so neither the genre nor a passage set into a
+// document is a sign. Payloads and asides are also rows of their own.
+//
+// A payload goes only into rows of its own split (data.SplitOf of the
+// payload): it is reused in two documents, and a payload seen in training
+// would otherwise make the dev and test rows that hold it easy.
+type docEntry struct {
+	id, lang, tag, text string
+}
+
+func readDocs(dir, prefix string) []docEntry {
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		panic(err)
+	}
+	var out []docEntry
+	for _, n := range names {
+		if !strings.HasPrefix(n.Name(), prefix) || !strings.HasSuffix(n.Name(), ".txt") {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/" + n.Name())
+		if err != nil {
+			panic(err)
+		}
+		for _, part := range strings.Split("\n"+string(b), "\n=== ")[1:] {
+			head, body, _ := strings.Cut(part, "\n")
+			f := strings.Fields(head)
+			body = strings.TrimSpace(body)
+			if len(f) != 3 || (f[1] != "en" && f[1] != "zh") || body == "" {
+				panic(fmt.Sprintf("%s: bad entry %q", n.Name(), head))
+			}
+			out = append(out, docEntry{id: f[0], lang: f[1], tag: f[2], text: body})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// Requests a user sends with a document.
+var (
+	docAsksEN = []string{
+		"Summarise this for me:", "Can you give me the key points of this?", "Please translate this into French.",
+		"What does this say about the deadline?", "Review this and tell me if anything needs my attention.",
+		"Turn this into a short to-do list.", "Is this legit? Here's what I got:", "Extract the dates and amounts from the text below.",
+		"Draft a reply to this.", "TL;DR please", "Rewrite this in plain English.", "Check this for mistakes:",
+		// a user's own instructions to the assistant, which an injection imitates
+		"You are a careful legal assistant. Read the document below and list anything unusual in it.",
+		"You are my executive assistant. Summarise this and tell me what I need to do today.",
+		"Act as a professional translator and translate the following text into Spanish, keeping the formatting.",
+		"You are a helpful assistant. Answer only from the text below, and say so if the answer is not there.",
+		"As my research assistant, extract every claim in this text and rate how well it is supported.",
+		"You are reviewing this for our support team: classify it as billing, technical or other, and explain why.",
+	}
+	docAsksZH = []string{
+		"帮我总结一下：", "这个主要讲了什么？", "请把下面的内容翻译成英文。", "帮我看看这里面有没有需要注意的地方。",
+		"把下面的内容整理成待办清单。", "下面这段是什么意思？", "提取下面文字里的日期和金额。", "帮我写一封回复。",
+		"用三句话概括：", "帮我检查一下有没有错别字：", "这个靠谱吗？内容如下：", "帮我把重点列出来。",
+		"你是一名严谨的法务助理，请阅读下面的文件，列出其中不寻常的条款。",
+		"你是我的行政助理，请总结下面的内容，并告诉我今天需要处理哪些事。",
+		"请你作为专业翻译，把下面的文字翻译成英文，保留原有格式。",
+		"你是一个乐于助人的助手。只根据下面的文本回答，文本里没有的就直接说没有。",
+		"你现在是客服质检员：把下面这条记录分为账单、技术或其他类，并说明理由。",
+		"作为我的研究助理，请提取下文的每个论断，并评估它们的依据是否充分。",
+	}
+)
+
+// setInto puts passage into doc on a line of its own: after the first
+// line (where 0), at the line break nearest the middle (1) or at the end
+// (2).
+func setInto(doc, passage string, where int) string {
+	lines := strings.Split(doc, "\n")
+	k := len(lines)
+	switch where {
+	case 0:
+		k = 1
+	case 1:
+		k = (len(lines) + 1) / 2
+	}
+	return strings.Join(append(append(append([]string{}, lines[:k]...), passage), lines[k:]...), "\n")
+}
+
+// docUses is how many documents each payload and aside is set in. Four
+// caught more of the blind set's injections but flagged more safe rows
+// (docs/quality.md, "Indirect injection").
+const docUses = 2
+
+func docRows(add func(string, row)) {
+	for _, slice := range []string{"en_biz", "en_web", "zh_biz", "zh_web"} {
+		hosts := readDocs("docs", "hosts_"+slice)
+		payloads := readDocs("docs", "payloads_"+slice)
+		notes := readDocs("docs", "notes_"+slice)
+		if len(hosts) == 0 {
+			continue
+		}
+		asks := docAsksEN
+		if strings.HasPrefix(slice, "zh") {
+			asks = docAsksZH
+		}
+		withAsk := func(i int, doc string) string {
+			if i%2 == 0 {
+				return asks[i%len(asks)] + "\n\n" + doc
+			}
+			return doc + "\n\n" + asks[i%len(asks)]
+		}
+		for i, h := range hosts {
+			add("docs_tpl", row{Text: h.text, Lang: h.lang})
+			add("docs_tpl", row{Text: withAsk(i/2, h.text), Lang: h.lang})
+		}
+		// each payload and aside in two documents of its own split
+		set := func(ps []docEntry, labels []string) {
+			for j, p := range ps {
+				add("docs_tpl", row{Text: p.text, Lang: p.lang, Labels: labels})
+				home, used := data.SplitOf(p.text), 0
+				for k := 0; k < 6*len(hosts) && used < docUses; k++ {
+					h := hosts[(j*7+k)%len(hosts)]
+					text := setInto(h.text, p.text, (j+k)%3)
+					if (j+k)%2 == 0 {
+						text = withAsk(j+k, text)
+					}
+					if data.SplitOf(text) == home {
+						add("docs_tpl", row{Text: text, Lang: h.lang, Labels: labels})
+						used++
+					}
+				}
+			}
+		}
+		set(payloads, []string{"prompt_injection"})
+		set(notes, nil)
 	}
 }
