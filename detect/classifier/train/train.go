@@ -99,14 +99,16 @@ type Options struct {
 
 // DefaultOptions are the options of the shipped model.
 //
-// The seed is 2 since the tenth session. With that session's data, seeds
-// 1, 2 and 3 gave models level on the dev split and the held-out sources
-// on average, but seed 1's refused 14 safe child-safety questions under
-// the default policy (TestDefaultPolicyRefusesFewSafeRows allows 11) and
-// seed 3's flagged 5 of 24 safe first-person rows (TestUnseenHandWritten
-// allows 3); seed 2's passed every limit (docs/quality.md, "Why seed 2").
+// The seed is 1 since the eleventh session. With that session's data
+// (the documents of own/docs), seeds 1, 2 and 3 gave models level on the
+// dev split and the held-out sources on average, but seed 2's flagged
+// 13.7% of the safe child-safety questions (TestUnseenHandWritten allows
+// 10%) and seed 3's 4 of the 24 safe system prompts and 4 of the 24 safe
+// first-person rows (it allows 3 of each); seed 1's passed every limit
+// (docs/quality.md, "Why seed 1"). The tenth session chose seed 2 the
+// same way.
 func DefaultOptions() Options {
-	return Options{Config: DefaultConfig(), Epochs: 2, LR: 0.5, Optimizer: Adagrad, Seed: 2, UnsafeWeight: 1, Augment: true}
+	return Options{Config: DefaultConfig(), Epochs: 2, LR: 0.5, Optimizer: Adagrad, Seed: 1, UnsafeWeight: 1, Augment: true}
 }
 
 // Validate reports the first option that cannot train a model.
