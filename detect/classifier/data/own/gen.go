@@ -702,13 +702,36 @@ type snippet struct {
 }
 
 func readSnippets(dir string) []snippet {
+	var out []snippet
+	for _, e := range readEntries(dir, "") {
+		q, code, _ := strings.Cut(e.body, "\n")
+		if len(e.head) != 2 || !strings.HasPrefix(q, "Q: ") || strings.TrimSpace(code) == "" {
+			panic(fmt.Sprintf("%s: bad snippet %q", e.file, e.head))
+		}
+		out = append(out, snippet{id: e.head[0], lang: e.head[1], q: strings.TrimPrefix(q, "Q: "), code: strings.TrimRight(code, "\n")})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// entry is one "=== head" section of a .txt file of own data: the
+// header's fields and the lines after it.
+type entry struct {
+	file string
+	head []string
+	body string
+}
+
+// readEntries reads the sections of the .txt files in dir whose names
+// start with prefix, file by file in name order.
+func readEntries(dir, prefix string) []entry {
 	names, err := os.ReadDir(dir)
 	if err != nil {
 		panic(err)
 	}
-	var out []snippet
+	var out []entry
 	for _, n := range names {
-		if !strings.HasSuffix(n.Name(), ".txt") {
+		if !strings.HasPrefix(n.Name(), prefix) || !strings.HasSuffix(n.Name(), ".txt") {
 			continue
 		}
 		b, err := os.ReadFile(dir + "/" + n.Name())
@@ -717,15 +740,9 @@ func readSnippets(dir string) []snippet {
 		}
 		for _, part := range strings.Split("\n"+string(b), "\n=== ")[1:] {
 			head, body, _ := strings.Cut(part, "\n")
-			f := strings.Fields(head)
-			q, code, _ := strings.Cut(body, "\n")
-			if len(f) != 2 || !strings.HasPrefix(q, "Q: ") || strings.TrimSpace(code) == "" {
-				panic(fmt.Sprintf("%s: bad snippet %q", n.Name(), head))
-			}
-			out = append(out, snippet{id: f[0], lang: f[1], q: strings.TrimPrefix(q, "Q: "), code: strings.TrimRight(code, "\n")})
+			out = append(out, entry{file: n.Name(), head: strings.Fields(head), body: body})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
 }
 
@@ -1044,28 +1061,13 @@ type docEntry struct {
 }
 
 func readDocs(dir, prefix string) []docEntry {
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		panic(err)
-	}
 	var out []docEntry
-	for _, n := range names {
-		if !strings.HasPrefix(n.Name(), prefix) || !strings.HasSuffix(n.Name(), ".txt") {
-			continue
+	for _, e := range readEntries(dir, prefix) {
+		f, body := e.head, strings.TrimSpace(e.body)
+		if len(f) != 3 || (f[1] != "en" && f[1] != "zh") || body == "" {
+			panic(fmt.Sprintf("%s: bad entry %q", e.file, f))
 		}
-		b, err := os.ReadFile(dir + "/" + n.Name())
-		if err != nil {
-			panic(err)
-		}
-		for _, part := range strings.Split("\n"+string(b), "\n=== ")[1:] {
-			head, body, _ := strings.Cut(part, "\n")
-			f := strings.Fields(head)
-			body = strings.TrimSpace(body)
-			if len(f) != 3 || (f[1] != "en" && f[1] != "zh") || body == "" {
-				panic(fmt.Sprintf("%s: bad entry %q", n.Name(), head))
-			}
-			out = append(out, docEntry{id: f[0], lang: f[1], tag: f[2], text: body})
-		}
+		out = append(out, docEntry{id: f[0], lang: f[1], tag: f[2], text: body})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
