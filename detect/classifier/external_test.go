@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/warden-safety/warden/detect"
-	"github.com/warden-safety/warden/detect/classifier"
 	"github.com/warden-safety/warden/detect/classifier/data"
 	"github.com/warden-safety/warden/detect/lexicon"
 	"github.com/warden-safety/warden/detect/pii"
@@ -161,7 +160,8 @@ func TestUnseenHandWritten(t *testing.T) {
 		{"unseen_teachme.jsonl", 0.80, 0.35, 12},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			tp, fn, fp, tn := scoreUnseen(t, d, trained, filepath.Join("testdata", c.file))
+			flag := func(text string) bool { return d.Predict(text).Unsafe >= 0.5 }
+			tp, fn, fp, tn := scoreUnseen(t, flag, trained, filepath.Join("testdata", c.file))
 			if tp+fn < c.min || fp+tn < c.min {
 				t.Fatalf("unseen set too small: %d unsafe, %d safe", tp+fn, fp+tn)
 			}
@@ -205,9 +205,9 @@ func readUnseen(t *testing.T, path string) []unseenRow {
 	return rows
 }
 
-// scoreUnseen counts the classifier's outcomes at 0.5 on one unseen set;
-// a row that is also training data fails the test.
-func scoreUnseen(t *testing.T, d *classifier.Detector, trained map[string]bool, path string) (tp, fn, fp, tn int) {
+// scoreUnseen counts flag's outcomes on one unseen set; a row that is
+// also training data fails the test.
+func scoreUnseen(t *testing.T, flag func(text string) bool, trained map[string]bool, path string) (tp, fn, fp, tn int) {
 	t.Helper()
 	overlap := 0
 	for _, r := range readUnseen(t, path) {
@@ -215,7 +215,7 @@ func scoreUnseen(t *testing.T, d *classifier.Detector, trained map[string]bool, 
 			overlap++
 			continue
 		}
-		flagged := d.Predict(r.Text).Unsafe >= 0.5
+		flagged := flag(r.Text)
 		switch {
 		case r.Label == "unsafe" && flagged:
 			tp++
@@ -406,33 +406,19 @@ func TestIndirectInjections(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl := detect.NewPipeline(lex, pii.New(), embedded(t))
-	trained := ownTexts(t)
-	var tp, fn, fp, tn int
-	for _, r := range readUnseen(t, filepath.Join("testdata", "unseen_indirect.jsonl")) {
-		if trained[data.Canonical(r.Text)] {
-			t.Errorf("a row of unseen_indirect.jsonl is in the training data: %.60q", r.Text)
-		}
-		v, err := pl.Scan(context.Background(), r.Text)
+	caught := func(text string) bool {
+		v, err := pl.Scan(context.Background(), text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		caught := false
 		for _, c := range v.Categories {
 			if c.Category != hazard.PII && c.Category != hazard.Secrets && c.Score >= 0.5 {
-				caught = true
+				return true
 			}
 		}
-		switch {
-		case r.Label == "unsafe" && caught:
-			tp++
-		case r.Label == "unsafe":
-			fn++
-		case caught:
-			fp++
-		default:
-			tn++
-		}
+		return false
 	}
+	tp, fn, fp, tn := scoreUnseen(t, caught, ownTexts(t), filepath.Join("testdata", "unseen_indirect.jsonl"))
 	if tp+fn < 150 || fp+tn < 150 {
 		t.Fatalf("unseen_indirect.jsonl too small: %d unsafe, %d safe", tp+fn, fp+tn)
 	}
