@@ -395,7 +395,7 @@ func TestLongSafeDocumentsNotFlagged(t *testing.T) {
 // content or injection category scores 0.5 or more, as warden eval counts
 // it. The set was written by a writer who saw no training data, before
 // the training documents of own/docs. The tenth session's model caught 15
-// of its 160 injections alone, 34 with the lexicon's indirect-injection
+// of its 160 injections alone, 33 with the lexicon's indirect-injection
 // rules (written before the set was read); the shipped model, trained on
 // own/docs, catches 50 with them and flags 9 of the 160 safe documents
 // (docs/quality.md, "Indirect injection"). The floors sit below that: it
