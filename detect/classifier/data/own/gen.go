@@ -1126,8 +1126,8 @@ func docRows(add func(string, row)) {
 		hosts := readDocs("docs", "hosts_"+slice)
 		payloads := readDocs("docs", "payloads_"+slice)
 		notes := readDocs("docs", "notes_"+slice)
-		if len(hosts) == 0 {
-			continue
+		if len(hosts) == 0 || len(payloads) == 0 || len(notes) == 0 {
+			panic("docs/: no hosts, payloads or notes for " + slice)
 		}
 		asks := docAsksEN
 		if strings.HasPrefix(slice, "zh") {
